@@ -1,0 +1,3 @@
+from echoviewer.cli import main
+
+raise SystemExit(main())

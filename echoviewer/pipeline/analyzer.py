@@ -1,0 +1,252 @@
+"""Loop -> masks -> beats -> per-beat EF. No Qt: the CLI, the tests and the UI worker all call this."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+
+from echoviewer.analysis.beats import ed_frames, es_frames
+from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tracing_from_mask
+from echoviewer.models import load_model, pick_device
+from echoviewer.pipeline import cache as cache_mod
+from echoviewer.pipeline.clips import beat_clip, gather_clip
+from echoviewer.pipeline.inference import InferenceEngine
+from echoviewer.pipeline.results import (
+    DISAGREEMENT_POINTS,
+    HIGH_VARIANCE_SD,
+    AnalysisSettings,
+    Beat,
+    LoopAnalysis,
+    Progress,
+)
+
+ProgressFn = Callable[[Progress], None]
+CancelFn = Callable[[], bool]
+
+#: Frames segmented first around the playhead, so the overlay shows at once in the viewer.
+PRIORITY_RADIUS = 16
+
+
+class Cancelled(Exception):
+    """Raised between batches when the caller's cancel function returns True."""
+
+
+def frame_order(n: int, priority_frame: int | None) -> np.ndarray:
+    """All frame indices, those within PRIORITY_RADIUS of the playhead first."""
+    idx = np.arange(n)
+    if priority_frame is None:
+        return idx
+    near = np.abs(idx - int(priority_frame)) <= PRIORITY_RADIUS
+    return np.concatenate([idx[near], idx[~near]])
+
+
+class Analyzer:
+    """Holds the loaded models; reuse one instance across loops."""
+
+    def __init__(self, settings: AnalysisSettings | None = None, use_cache: bool = True):
+        self.settings = settings or AnalysisSettings()
+        self.use_cache = use_cache
+        self.device = pick_device(self.settings.device)
+        seg, self.seg_info = load_model("segmentation", self.settings.seg_weights, device=str(self.device))
+        ef, self.ef_info = load_model("ef", self.settings.ef_weights, device=str(self.device))
+        self.seg_engine = InferenceEngine(seg, self.device, fast=self.settings.fast)
+        self.ef_engine = InferenceEngine(ef, self.device, fast=self.settings.fast)
+        self.seg_mean, self.seg_std = self._norm(self.seg_info)
+        self.ef_mean, self.ef_std = self._norm(self.ef_info)
+        self.clip_frames = int(self.ef_info.frames or 32)
+        self.clip_period = int(self.ef_info.period or 2)
+
+    def _norm(self, info) -> tuple[np.ndarray, np.ndarray]:
+        mean = self.settings.mean if self.settings.mean is not None else info.mean
+        std = self.settings.std if self.settings.std is not None else info.std
+        return np.asarray(mean, np.float32), np.asarray(std, np.float32)
+
+    # -- cache --------------------------------------------------------------------------------
+    def cache_key(self, loop) -> str:
+        return cache_mod.make_key(
+            loop.content_hash(), self.seg_info.sha256, self.ef_info.sha256, self.settings.cache_fields(),
+            self.seg_mean.tolist(), self.ef_mean.tolist(), self.seg_std.tolist(), self.ef_std.tolist(),
+        )
+
+    # -- stages -------------------------------------------------------------------------------
+    def _normalise(self, frames_u8: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+        """(N,112,112,3) uint8 -> (N,3,112,112) float32, (x - mean) / std on the 0-255 scale."""
+        x = frames_u8.astype(np.float32)
+        x -= mean
+        x /= std
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+    def segment(
+        self,
+        grid: np.ndarray,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+        priority_frame: int | None = None,
+    ) -> np.ndarray:
+        """(T,112,112,3) uint8 -> (T,112,112) bool masks (logit > 0), in priority order batches."""
+        n = len(grid)
+        masks = np.zeros((n, grid.shape[1], grid.shape[2]), dtype=bool)
+        order = frame_order(n, priority_frame)
+        done = 0
+        for idx, m in self._segment_batches(grid, order, cancel):
+            masks[idx] = m
+            done += len(idx)
+            if progress:
+                progress(Progress("segment", done, n, frames=idx, masks=m))
+        return masks
+
+    def _segment_batches(self, grid, order, cancel) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        bs = self.seg_engine.batch_size
+        for i in range(0, len(order), bs):
+            if cancel and cancel():
+                raise Cancelled()
+            idx = np.sort(order[i : i + bs])
+            x = self._normalise(grid[idx], self.seg_mean, self.seg_std)
+            logits = self.seg_engine.run(x)
+            yield idx, logits[:, 0] > 0
+
+    def _model_ef(self, grid: np.ndarray, starts: list[int], cancel: CancelFn | None) -> list[float]:
+        if not starts:
+            return []
+        video = self._normalise(grid, self.ef_mean, self.ef_std)  # (T,3,H,W)
+        out: list[float] = []
+        for s in starts:
+            if cancel and cancel():
+                raise Cancelled()
+            clip = gather_clip(video, s, self.clip_frames, self.clip_period)  # (F,3,H,W)
+            x = clip.transpose(1, 0, 2, 3)[None]  # (1,3,F,H,W)
+            out.append(float(self.ef_engine.run(np.ascontiguousarray(x)).reshape(-1)[0]))
+        return out
+
+    # -- whole loop ---------------------------------------------------------------------------
+    def analyze(
+        self,
+        loop,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+        priority_frame: int | None = None,
+    ) -> LoopAnalysis:
+        t0 = time.perf_counter()
+        key = self.cache_key(loop) if self.use_cache else None
+        if key:
+            hit = cache_mod.load(key, self.seg_info, self.ef_info, self.settings)
+            if hit is not None:
+                if progress:
+                    progress(Progress("segment", hit.n_frames, hit.n_frames, np.arange(hit.n_frames), hit.masks))
+                    progress(Progress("done", 1, 1))
+                return hit
+        grid = loop.grid_frames()
+        masks = self.segment(grid, progress, cancel, priority_frame)
+        result = self.summarise(loop, grid, masks, progress, cancel)
+        result.seconds = time.perf_counter() - t0
+        if key:
+            cache_mod.save(key, result)
+        if progress:
+            progress(Progress("done", 1, 1))
+        return result
+
+    def summarise(self, loop, grid, masks, progress=None, cancel=None) -> LoopAnalysis:
+        s = self.settings
+        n = len(masks)
+        areas = masks.reshape(n, -1).sum(axis=1).astype(np.int64)
+        es = es_frames(areas, loop.fps, exact=s.echonet_exact)
+        ed = ed_frames(areas, es)
+        cm = loop.transform.grid_cm_per_pixel(loop.cm_per_pixel)
+        beats: list[Beat] = []
+        starts: list[int] = []
+        for k, (d, e) in enumerate(zip(ed, es), start=1):
+            start, mode = beat_clip(int(e), n, self.clip_frames, self.clip_period, s.echonet_exact)
+            beat = Beat(number=k, ed_frame=int(d), es_frame=int(e), clip_start=start, clip_mode=mode)
+            if mode == "dropped":
+                beat.included = False
+                beat.flags.append("clip runs past the end (dropped, as the reference does)")
+            elif mode != "full":
+                beat.flags.append(f"clip {mode}")
+                starts.append(start)
+            else:
+                starts.append(start)
+            self._seg_volumes(beat, masks, cm)
+            beats.append(beat)
+        if progress:
+            progress(Progress("ef", 0, len(starts)))
+        efs = iter(self._model_ef(grid, starts, cancel))
+        for beat in beats:
+            if beat.clip_mode != "dropped":
+                beat.ef_model = next(efs)
+            if beat.ef_model is not None and beat.ef_seg is not None:
+                if abs(beat.ef_model - beat.ef_seg) > DISAGREEMENT_POINTS:
+                    beat.flags.append(f"model and segmentation EF differ by > {DISAGREEMENT_POINTS:g} points")
+        return self._loop_summary(loop, areas, masks, beats, es, cm)
+
+    def _seg_volumes(self, beat: Beat, masks: np.ndarray, cm: float | None) -> None:
+        beat.ed_tracing = tracing_from_mask(masks[beat.ed_frame])
+        beat.es_tracing = tracing_from_mask(masks[beat.es_frame])
+        if beat.ed_tracing is None or beat.es_tracing is None:
+            beat.flags.append("no LV tracing on the ED or ES frame")
+            return
+        beat.edv = beat.ed_tracing.volume(cm)
+        beat.esv = beat.es_tracing.volume(cm)
+        if beat.edv > 0:
+            beat.ef_seg = ef_from_volumes(beat.edv, beat.esv)
+        ed_len = _axis_length(beat.ed_tracing)
+        es_len = _axis_length(beat.es_tracing)
+        if ed_len > 0 and es_len > 0:
+            v_ed = area_length_volume(float(masks[beat.ed_frame].sum()), ed_len, cm)
+            v_es = area_length_volume(float(masks[beat.es_frame].sum()), es_len, cm)
+            if v_ed > 0:
+                beat.ef_area_length = ef_from_volumes(v_ed, v_es)
+
+    def _loop_summary(self, loop, areas, masks, beats, es, cm) -> LoopAnalysis:
+        s = self.settings
+        used = [b for b in beats if b.included and b.ef_model is not None]
+        efs = np.array([b.ef_model for b in used], dtype=float)
+        ef_mean = float(efs.mean()) if len(efs) else None
+        ef_sd = float(efs.std(ddof=1)) if len(efs) > 1 else None
+        segs = [b.ef_seg for b in beats if b.included and b.ef_seg is not None]
+        edvs = [b.edv for b in beats if b.included and b.edv is not None]
+        esvs = [b.esv for b in beats if b.included and b.esv is not None]
+        hr = None
+        if len(es) >= 2:
+            hr = float(60.0 * loop.fps / np.median(np.diff(es)))
+        flags: list[str] = []
+        if not beats:
+            flags.append("no beats found")
+        elif len(used) < 2:
+            flags.append("fewer than 2 beats")
+        if ef_sd is not None and ef_sd > HIGH_VARIANCE_SD:
+            flags.append(f"high beat-to-beat variance (s.d. > {HIGH_VARIANCE_SD:g})")
+        if ef_mean is not None and ef_mean < s.hfref_threshold:
+            flags.append(f"HFrEF (EF < {s.hfref_threshold:g})")
+        if any(DISAGREEMENT_POINTS < abs((b.ef_model or 0) - (b.ef_seg or 0)) for b in used if b.ef_seg is not None):
+            flags.append("model and segmentation EF disagree")
+        if self.seg_info.demo or self.ef_info.demo:
+            flags.append("demo weights")
+        return LoopAnalysis(
+            path=str(loop.path),
+            n_frames=len(masks),
+            fps=float(loop.fps),
+            cm_per_pixel_grid=cm,
+            areas=areas,
+            masks=masks,
+            beats=beats,
+            ef_mean=ef_mean,
+            ef_sd=ef_sd,
+            ef_seg_mean=float(np.mean(segs)) if segs else None,
+            edv_mean=float(np.mean(edvs)) if edvs else None,
+            esv_mean=float(np.mean(esvs)) if esvs else None,
+            volume_unit="mL" if cm is not None else "px3",
+            hr_bpm=hr,
+            flags=flags,
+            seg_info=self.seg_info,
+            ef_info=self.ef_info,
+            settings=s,
+            device=str(self.device),
+        )
+
+
+def _axis_length(t) -> float:
+    x1, y1, x2, y2 = (float(v) for v in t.axis)
+    return float(np.hypot(x2 - x1, y2 - y1))

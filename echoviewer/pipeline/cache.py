@@ -1,0 +1,88 @@
+"""On-disk cache of analyses, keyed by loop content + weights hashes + settings.
+
+Reopening an analysed study is instant; any change to the loop bytes, the weights or a setting
+that changes results gives a new key and so recomputes. Entries are an .npz (packed masks and
+areas) plus a JSON of the beats; a damaged entry is treated as a miss, never as an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from echoviewer.paths import atomic_write, user_dir
+
+#: Bump when the pipeline's numbers change for the same inputs.
+PIPELINE_VERSION = "1"
+
+
+def cache_dir() -> Path:
+    return user_dir() / "cache"
+
+
+def make_key(*parts) -> str:
+    blob = json.dumps([PIPELINE_VERSION, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _tracing_to_json(t):
+    if t is None:
+        return None
+    return {"axis": np.asarray(t.axis).tolist(), "chords": np.asarray(t.chords).tolist()}
+
+
+def _tracing_from_json(d):
+    if d is None:
+        return None
+    from echoviewer.analysis.tracing import Tracing
+
+    return Tracing(axis=np.asarray(d["axis"], float), chords=np.asarray(d["chords"], float))
+
+
+def save(key: str, result) -> None:
+    d = cache_dir()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        beats = []
+        for b in result.beats:
+            bd = asdict(b)
+            bd["ed_tracing"] = _tracing_to_json(b.ed_tracing)
+            bd["es_tracing"] = _tracing_to_json(b.es_tracing)
+            beats.append(bd)
+        meta = {
+            k: getattr(result, k)
+            for k in ("path", "n_frames", "fps", "cm_per_pixel_grid", "ef_mean", "ef_sd", "ef_seg_mean",
+                      "edv_mean", "esv_mean", "volume_unit", "hr_bpm", "flags", "device", "seconds")
+        }
+        meta["beats"] = beats
+        meta["mask_shape"] = list(result.masks.shape)
+        atomic_write(d / f"{key}.npz", lambda f: np.savez_compressed(
+            f, masks=np.packbits(result.masks.reshape(-1)), areas=result.areas))
+        atomic_write(d / f"{key}.json", lambda f: f.write(json.dumps(meta).encode()))
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def load(key: str, seg_info, ef_info, settings):
+    from echoviewer.pipeline.results import Beat, LoopAnalysis
+
+    d = cache_dir()
+    try:
+        meta = json.loads((d / f"{key}.json").read_text())
+        with np.load(d / f"{key}.npz") as z:
+            shape = tuple(meta.pop("mask_shape"))
+            masks = np.unpackbits(z["masks"], count=int(np.prod(shape))).astype(bool).reshape(shape)
+            areas = z["areas"]
+        beats = []
+        for bd in meta.pop("beats"):
+            bd["ed_tracing"] = _tracing_from_json(bd["ed_tracing"])
+            bd["es_tracing"] = _tracing_from_json(bd["es_tracing"])
+            beats.append(Beat(**bd))
+        return LoopAnalysis(areas=areas, masks=masks, beats=beats, seg_info=seg_info, ef_info=ef_info,
+                            settings=settings, **meta)
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        return None

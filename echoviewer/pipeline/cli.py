@@ -1,0 +1,139 @@
+"""`echoviewer analyze PATH`: batch analysis of a loop or a study folder, CSV report out."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+def _triple(text: str) -> tuple[float, float, float]:
+    parts = [float(p) for p in text.replace(" ", "").split(",")]
+    if len(parts) == 1:
+        parts *= 3
+    if len(parts) != 3:
+        raise ValueError("expected R,G,B")
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def register(sub) -> None:
+    p = sub.add_parser("analyze", help="segment, find beats and estimate EF for a loop or a study folder")
+    p.add_argument("path", help="a loop file or a study folder")
+    p.add_argument("--out", help="write the CSV report here (one row per beat + a summary row per loop)")
+    p.add_argument("--seg-weights", help="segmentation weights file (default: official if found, else demo)")
+    p.add_argument("--ef-weights", help="EF weights file (default: official if found, else demo)")
+    p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
+    p.add_argument("--mean", type=_triple, help="input mean R,G,B on the 0-255 scale (default: from the weights)")
+    p.add_argument("--std", type=_triple, help="input std R,G,B on the 0-255 scale (default: from the weights)")
+    p.add_argument("--echonet-exact", action="store_true",
+                   help="reference beat rule verbatim (distance=20 frames) and drop beats whose clip overruns")
+    p.add_argument("--size-csv", help="also write the reference size.csv (one row per frame)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if this loop was analysed before")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, stream=sys.stderr, enabled: bool = True):
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.label = ""
+        self._last = -1
+
+    def start(self, label: str) -> None:
+        self.label = label
+        self._last = -1
+
+    def __call__(self, p) -> None:
+        if not self.enabled or p.stage != "segment" or not p.total:
+            return
+        pct = int(100 * p.done / p.total)
+        if self.tty:
+            bar = "#" * (pct // 4)
+            self.stream.write(f"\r{self.label[:40]:40s} [{bar:25s}] {pct:3d}% ({p.done}/{p.total} frames)")
+            self.stream.flush()
+        elif pct // 25 != self._last // 25 or pct == 100 and self._last != 100:
+            self.stream.write(f"{self.label}: {pct}% ({p.done}/{p.total} frames)\n")
+        self._last = pct
+
+    def end(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write(("\r" if self.tty else "") + text + (" " * 20 if self.tty else "") + "\n")
+            self.stream.flush()
+
+
+def run(args) -> int:
+    from echoviewer.io import scan_study
+    from echoviewer.models import WeightsError
+    from echoviewer.pipeline.results import AnalysisSettings
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    if (args.mean is None) != (args.std is None):
+        print("error: give --mean and --std together", file=sys.stderr)
+        return 2
+    scan = scan_study(path)
+    for err in scan.errors:
+        print(f"skipped {err.path}: {err}", file=sys.stderr)
+    if not scan.loops:
+        print(f"error: no readable loops in {path}", file=sys.stderr)
+        return 2
+
+    settings = AnalysisSettings(
+        seg_weights=args.seg_weights, ef_weights=args.ef_weights, device=args.device,
+        mean=args.mean, std=args.std, echonet_exact=args.echonet_exact,
+    )
+    from echoviewer.pipeline.analyzer import Analyzer
+
+    try:
+        analyzer = Analyzer(settings, use_cache=not args.no_cache)
+    except (WeightsError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for info in (analyzer.seg_info, analyzer.ef_info):
+        note = " (demo — not for clinical use)" if info.demo else ""
+        print(f"{info.task} weights: {info.name} [{info.architecture}] sha256 {info.sha256[:12]}{note}",
+              file=sys.stderr)
+    print(f"device: {analyzer.device}", file=sys.stderr)
+
+    bar = ProgressBar(enabled=not args.quiet)
+    results = []
+    t_all = time.perf_counter()
+    for loop in scan.loops:
+        bar.start(Path(loop.path).name)
+        t0 = time.perf_counter()
+        try:
+            a = analyzer.analyze(loop, progress=bar)
+        except Exception as exc:  # one bad loop must not stop a batch
+            bar.end(f"{loop.path}: analysis failed: {exc}")
+            continue
+        results.append(a)
+        ef = "n/a" if a.ef_mean is None else f"{a.ef_mean:.1f}"
+        sd = "" if a.ef_sd is None else f" ± {a.ef_sd:.1f}"
+        bar.end(f"{Path(loop.path).name}: EF {ef}{sd} % over {len(a.included_beats)} beats"
+                f" ({time.perf_counter() - t0:.2f} s){'; ' + '; '.join(a.flags) if a.flags else ''}")
+    if not results:
+        print("error: no loop could be analysed", file=sys.stderr)
+        return 2
+    from echoviewer.export.report import report_text, write_report, write_size_csv
+
+    try:
+        if args.out:
+            write_report(results, args.out)
+            print(f"report: {args.out}", file=sys.stderr)
+        else:
+            sys.stdout.write(report_text(results))
+        if args.size_csv:
+            write_size_csv(results, args.size_csv)
+            print(f"size.csv: {args.size_csv}", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: cannot write the report: {exc}", file=sys.stderr)
+        return 2
+    print(f"analysed {len(results)} of {len(scan.loops)} loops in {time.perf_counter() - t_all:.1f} s",
+          file=sys.stderr)
+    return 0
