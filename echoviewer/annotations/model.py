@@ -1,0 +1,252 @@
+"""The corrections a sonographer makes to one loop's analysis, with undo/redo and an audit trail.
+
+State is plain JSON-able data (so undo is a stack of snapshots and autosave is one file write).
+Coordinates are on the 112x112 model grid, the frame the models and the EchoNet export use; the
+UI maps them to native pixels through the loop's GridTransform.
+
+A beat holds its ED and ES frames, whether it is excluded (with a reason), where it came from
+("model" or "user") and, per phase, an optional edited tracing: a closed contour plus the long
+axis (apex and mitral-annulus midpoint). A phase without an edited tracing uses the model's mask
+of that frame.
+"""
+
+from __future__ import annotations
+
+import copy
+import getpass
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from echoviewer.analysis.tracing import Tracing, ef_from_volumes, tracing_from_contour, tracing_from_mask
+
+FORMAT = "echoviewer-corrections/1"
+PHASES = ("ed", "es")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers)
+        return "unknown"
+
+
+@dataclass
+class BeatValues:
+    """A beat as reported: frames, tracings and volumes after corrections."""
+
+    id: int
+    number: int
+    ed_frame: int
+    es_frame: int
+    excluded: bool
+    exclude_reason: str | None
+    corrected: bool
+    origin: str
+    ed_tracing: Tracing | None
+    es_tracing: Tracing | None
+    edv: float | None
+    esv: float | None
+    ef: float | None  # method of disks on the (corrected) tracings
+    model: dict[str, Any]  # the model's original values for this beat (empty for user-added beats)
+
+
+class Corrections:
+    """Edits of one loop. Every public mutator is one undoable, audited edit."""
+
+    def __init__(self, analysis=None, state: dict | None = None, user: str | None = None):
+        self.analysis = analysis
+        self.user = user or default_user()
+        self.state = state if state is not None else self._initial_state(analysis)
+        self._undo: list[dict] = []
+        self._redo: list[dict] = []
+        self.listeners: list = []  # called with (self, action) after each completed edit, undo and redo
+
+    # -- construction -------------------------------------------------------------------------
+    @staticmethod
+    def _initial_state(analysis) -> dict:
+        beats = []
+        model = {}
+        if analysis is not None:
+            for b in analysis.beats:
+                beats.append({
+                    "id": b.number, "ed_frame": b.ed_frame, "es_frame": b.es_frame, "origin": "model",
+                    "excluded": not b.included, "exclude_reason": None if b.included else "; ".join(b.flags),
+                    "tracings": {},
+                    "model": {"ed_frame": b.ed_frame, "es_frame": b.es_frame, "ef_model": b.ef_model,
+                              "ef_seg": b.ef_seg, "edv": b.edv, "esv": b.esv, "included": b.included},
+                })
+            model = {
+                "seg_weights": analysis.seg_info.name, "seg_sha256": analysis.seg_info.sha256,
+                "ef_weights": analysis.ef_info.name, "ef_sha256": analysis.ef_info.sha256,
+                "demo": analysis.demo, "ef_mean": analysis.ef_mean, "ef_sd": analysis.ef_sd,
+            }
+        return {"format": FORMAT, "loop": {}, "model": model, "beats": beats, "audit": []}
+
+    # -- queries ------------------------------------------------------------------------------
+    @property
+    def beats(self) -> list[dict]:
+        return self.state["beats"]
+
+    @property
+    def audit(self) -> list[dict]:
+        return self.state["audit"]
+
+    @property
+    def has_edits(self) -> bool:
+        return bool(self.state["audit"])
+
+    def beat(self, beat_id: int) -> dict:
+        for b in self.beats:
+            if b["id"] == beat_id:
+                return b
+        raise KeyError(f"no beat {beat_id}")
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def tracing(self, beat: dict, phase: str) -> Tracing | None:
+        """The beat's tracing for a phase: the edited one, else the model mask's."""
+        t = beat["tracings"].get(phase)
+        if t is not None:
+            return tracing_from_contour(np.asarray(t["contour"], float), np.asarray(t["apex"], float),
+                                        np.asarray(t["base_mid"], float))
+        frame = beat[f"{phase}_frame"]
+        if self.analysis is None or not (0 <= frame < len(self.analysis.masks)):
+            return None
+        return tracing_from_mask(self.analysis.masks[frame])
+
+    def values(self) -> list[BeatValues]:
+        cm = None if self.analysis is None else self.analysis.cm_per_pixel_grid
+        out = []
+        beats = sorted(self.beats, key=lambda b: b["es_frame"])
+        for n, b in enumerate(beats, start=1):
+            ted, tes = self.tracing(b, "ed"), self.tracing(b, "es")
+            edv = ted.volume(cm) if ted is not None else None
+            esv = tes.volume(cm) if tes is not None else None
+            ef = ef_from_volumes(edv, esv) if edv and esv is not None else None
+            m = b.get("model") or {}
+            corrected = (b["origin"] == "user" or bool(b["tracings"]) or b["excluded"] != (not m.get("included", True))
+                         or m.get("ed_frame") != b["ed_frame"] or m.get("es_frame") != b["es_frame"])
+            out.append(BeatValues(b["id"], n, b["ed_frame"], b["es_frame"], b["excluded"], b["exclude_reason"],
+                                  corrected, b["origin"], ted, tes, edv, esv, ef, m))
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        vals = [v for v in self.values() if not v.excluded and v.ef is not None]
+        efs = np.array([v.ef for v in vals], float)
+        return {
+            "ef_mean": float(efs.mean()) if len(efs) else None,
+            "ef_sd": float(efs.std(ddof=1)) if len(efs) > 1 else None,
+            "beats_used": len(vals),
+            "edv_mean": float(np.mean([v.edv for v in vals])) if vals else None,
+            "esv_mean": float(np.mean([v.esv for v in vals])) if vals else None,
+            "corrected_beats": [v.number for v in self.values() if v.corrected],
+        }
+
+    # -- edits --------------------------------------------------------------------------------
+    def _edit(self, action: str, beat_id: int | None, change, **details) -> None:
+        before = copy.deepcopy(self.state)
+        change()
+        self._undo.append(before)
+        self._redo.clear()
+        self.state["audit"].append({"time": _now(), "user": self.user, "action": action, "beat": beat_id, **details})
+        self._notify(action)
+
+    def _notify(self, action: str) -> None:
+        for fn in list(self.listeners):
+            fn(self, action)
+
+    def _check_frame(self, frame: int) -> int:
+        frame = int(frame)
+        n = None if self.analysis is None else self.analysis.n_frames
+        if frame < 0 or (n is not None and frame >= n):
+            raise ValueError(f"frame {frame} is outside the loop (0–{(n or 1) - 1})")
+        return frame
+
+    def set_frame(self, beat_id: int, phase: str, frame: int) -> None:
+        if phase not in PHASES:
+            raise ValueError(f"phase must be one of {PHASES}")
+        b = self.beat(beat_id)
+        frame = self._check_frame(frame)
+        old = b[f"{phase}_frame"]
+        if old == frame:
+            return
+
+        def change():
+            b[f"{phase}_frame"] = frame
+            b["tracings"].pop(phase, None)  # a tracing belongs to its frame
+
+        self._edit(f"move_{phase}", beat_id, change, before=old, after=frame)
+
+    def add_beat(self, ed_frame: int, es_frame: int) -> int:
+        ed, es = self._check_frame(ed_frame), self._check_frame(es_frame)
+        new_id = max((b["id"] for b in self.beats), default=0) + 1
+        self._edit("add_beat", new_id, lambda: self.beats.append({
+            "id": new_id, "ed_frame": ed, "es_frame": es, "origin": "user", "excluded": False,
+            "exclude_reason": None, "tracings": {}, "model": {},
+        }), ed_frame=ed, es_frame=es)
+        return new_id
+
+    def delete_beat(self, beat_id: int) -> None:
+        b = self.beat(beat_id)
+        self._edit("delete_beat", beat_id, lambda: self.beats.remove(b),
+                   ed_frame=b["ed_frame"], es_frame=b["es_frame"])
+
+    def exclude(self, beat_id: int, reason: str) -> None:
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValueError("give a reason for excluding the beat")
+        b = self.beat(beat_id)
+        self._edit("exclude", beat_id, lambda: b.update(excluded=True, exclude_reason=reason), reason=reason)
+
+    def include(self, beat_id: int) -> None:
+        b = self.beat(beat_id)
+        if not b["excluded"]:
+            return
+        self._edit("include", beat_id, lambda: b.update(excluded=False, exclude_reason=None))
+
+    def set_tracing(self, beat_id: int, phase: str, contour, apex, base_mid) -> None:
+        """Replace the tracing of a beat's ED or ES frame (grid coordinates)."""
+        if phase not in PHASES:
+            raise ValueError(f"phase must be one of {PHASES}")
+        contour = np.asarray(contour, float).reshape(-1, 2)
+        if len(contour) < 3:
+            raise ValueError("a tracing needs at least 3 points")
+        t = {"contour": contour.round(3).tolist(), "apex": np.asarray(apex, float).round(3).tolist(),
+             "base_mid": np.asarray(base_mid, float).round(3).tolist()}
+        if not tracing_from_contour(contour, np.asarray(apex, float), np.asarray(base_mid, float)).volume() > 0:
+            raise ValueError("this contour and long axis do not enclose a volume")
+        b = self.beat(beat_id)
+        self._edit(f"trace_{phase}", beat_id, lambda: b["tracings"].__setitem__(phase, t),
+                   frame=b[f"{phase}_frame"], points=len(contour))
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self._redo.append(self.state)
+        audit = self.state["audit"]
+        self.state = self._undo.pop()
+        # The audit trail is append-only: undo is itself recorded.
+        self.state["audit"] = audit + [{"time": _now(), "user": self.user, "action": "undo", "beat": None}]
+        self._notify("undo")
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self.state)
+        audit = self.state["audit"]
+        self.state = self._redo.pop()
+        self.state["audit"] = audit + [{"time": _now(), "user": self.user, "action": "redo", "beat": None}]
+        self._notify("redo")
+        return True
