@@ -1,0 +1,56 @@
+"""`echoviewer info PATH [--json]`: what the reader makes of a file or a study folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "info",
+        help="list the loops in a file or folder (frames, size, fps, calibration)",
+        description="Open a loop file or scan a study folder and print what was found. "
+        "Exit status 0 when at least one loop opened, 2 when none did.",
+    )
+    p.add_argument("path", help="a video / DICOM file or a folder (scanned recursively)")
+    p.add_argument("--json", action="store_true", help='print one JSON object {"loops": [...], "errors": [...]}')
+    p.set_defaults(func=run)
+    return p
+
+
+def _error_dict(err) -> dict:
+    return {"path": err.path, "message": str(err), "reason": err.problem}
+
+
+def run(args: argparse.Namespace) -> int:
+    from echoviewer.io.study import scan_study
+
+    path = Path(args.path)
+    if not path.exists():
+        if args.json:
+            print(json.dumps({"loops": [], "errors": [{"path": str(path), "message": f"{path}: no such file or folder", "reason": "no such file or folder"}]}))
+        else:
+            print(f"echoviewer info: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    scan = scan_study(path)
+    if args.json:
+        print(json.dumps({"loops": [lp.summary() for lp in scan.loops], "errors": [_error_dict(e) for e in scan.errors]}, indent=None))
+    else:
+        rows = []
+        for lp in scan.loops:
+            cm = f"{lp.cm_per_pixel:.4f}" if lp.cm_per_pixel is not None else "-"
+            rows.append((str(lp.path), str(lp.n_frames), f"{lp.width}x{lp.height}", f"{lp.fps:.2f} ({lp.fps_source})", cm, lp.kind))
+        if rows:
+            head = ("path", "frames", "WxH", "fps (source)", "cm/px", "kind")
+            widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+            for r in [head, *rows]:
+                print("  ".join(c.ljust(w) if k in (0, 3, 5) else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths))).rstrip())
+        for e in scan.errors:
+            print(f"error: {e}")
+        print(f"{len(scan.loops)} loop(s), {len(scan.errors)} error(s)")
+    for lp in scan.loops:
+        lp.close()
+    return 0 if scan.loops else 2

@@ -1,0 +1,156 @@
+"""Training recipes: the bundled demo weights (from phantoms) and fine-tuning on an EchoNet folder."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from echoviewer.models import build_model, load_model, save_weights
+from echoviewer.models.architectures import unwrap
+from echoviewer.training.augment import Augment
+from echoviewer.training.data import TrainingSet, clip_sampler, echonet_set, phantom_set
+from echoviewer.training.trainer import TrainConfig, channel_stats, train_ef, train_segmentation
+
+SEG_NAME, EF_NAME = "demo_segmentation", "demo_ef"
+
+
+@dataclass
+class DemoRecipe:
+    seed: int = 0
+    phantoms: int = 500
+    heldout: int = 40
+    seg_steps: int = 1500
+    ef_steps: int = 1500
+    seg_batch: int = 32
+    ef_batch: int = 8
+    clip_frames: int = 32
+    clip_period: int = 2
+    threads: int = 2
+
+
+def _provenance(recipe, command: str, data: str, stats: dict) -> dict:
+    return {
+        "trained_by": "echoviewer.training.recipes",
+        "command": command,
+        "data": data,
+        "recipe": recipe.__dict__ if hasattr(recipe, "__dict__") else str(recipe),
+        "torch": torch.__version__,
+        "training": stats,
+    }
+
+
+def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log) -> dict:
+    from echoviewer.pipeline.analyzer import Analyzer
+    from echoviewer.pipeline.results import AnalysisSettings
+    from echoviewer.synthetic.phantom import generate_phantom
+    from echoviewer.training.evaluate import evaluate_phantoms
+
+    analyzer = Analyzer(AnalysisSettings(seg_weights=str(seg_path), ef_weights=str(ef_path), device="cpu"),
+                        use_cache=False)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(heldout_seed).spawn(n)]
+    return evaluate_phantoms(analyzer, (generate_phantom(r) for r in rngs), log=log) | {
+        "heldout_seed": heldout_seed, "heldout": f"{n} phantoms never seen in training (seed {heldout_seed})"}
+
+
+def train_demo(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), log=print, command: str = "") -> dict:
+    """Train both demo models on phantoms, evaluate on held-out phantoms, write weights + manifests."""
+    torch.set_num_threads(recipe.threads)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    log(f"generating {recipe.phantoms} training phantoms (seed {recipe.seed})…")
+    ts = phantom_set(recipe.phantoms, seed=recipe.seed, log=log)
+    frames, masks = ts.seg_arrays()
+    mean, std = channel_stats(frames, seed=recipe.seed)
+    log(f"{len(frames)} segmentation frames, {len(ts.loops)} loops; mean {mean[0]:.2f} std {std[0]:.2f} "
+        f"({time.perf_counter() - t0:.0f} s)")
+
+    seg = build_model("unet_small")
+    seg_stats = train_segmentation(seg, frames, masks, mean, std, TrainConfig(
+        steps=recipe.seg_steps, batch=recipe.seg_batch, lr=3e-3, seed=recipe.seed), log=log)
+    del frames, masks
+    ef = build_model("r2plus1d_mini")
+    ef_stats = train_ef(ef, clip_sampler(ts.loops, recipe.clip_frames, recipe.clip_period), mean, std,
+                        TrainConfig(steps=recipe.ef_steps, batch=recipe.ef_batch, lr=2e-3, seed=recipe.seed,
+                                    augment=Augment(geometry_p=0.5)), log=log)
+    data = f"{recipe.phantoms} echo phantoms (echoviewer.synthetic, seed {recipe.seed})"
+    common = {"demo": True, "mean": mean, "std": std, "input_size": 112}
+    with tempfile.TemporaryDirectory() as tmp:
+        seg_tmp = save_weights(seg, Path(tmp) / f"{SEG_NAME}.pt", {
+            **common, "architecture": "unet_small", "task": "segmentation",
+            "provenance": _provenance(recipe, command, data, seg_stats)})
+        ef_tmp = save_weights(ef, Path(tmp) / f"{EF_NAME}.pt", {
+            **common, "architecture": "r2plus1d_mini", "task": "ef", "frames": recipe.clip_frames,
+            "period": recipe.clip_period, "provenance": _provenance(recipe, command, data, ef_stats)})
+        log("evaluating on held-out phantoms…")
+        metrics = _evaluate(seg_tmp, ef_tmp, recipe.seed + 10_000, recipe.heldout, log)
+        log(f"held-out: {metrics}")
+        for src, task in ((seg_tmp, "segmentation"), (ef_tmp, "ef")):
+            model = seg if task == "segmentation" else ef
+            fields = {**common, "architecture": "unet_small" if task == "segmentation" else "r2plus1d_mini",
+                      "task": task, "metrics": metrics,
+                      "provenance": _provenance(recipe, command, data, seg_stats if task == "segmentation" else ef_stats)}
+            if task == "ef":
+                fields |= {"frames": recipe.clip_frames, "period": recipe.clip_period}
+            save_weights(model, out_dir / src.name, fields)
+    metrics["total_seconds"] = round(time.perf_counter() - t0, 1)
+    log(f"demo weights written to {out_dir} in {metrics['total_seconds']:.0f} s")
+    return metrics
+
+
+def finetune(data_dir: str | Path, init: list[str], out_dir: str | Path, steps: int = 300, seed: int = 0,
+             lr: float = 5e-4, log=print, command: str = "") -> list[Path]:
+    """Fine-tune each ``init`` model (its task decides how) on an EchoNet-format folder's TRAIN split
+    (falling back to every split when TRAIN is empty). Writes ``finetuned_<task>.pt`` + manifest."""
+    torch.set_num_threads(2)
+    ts = echonet_set(data_dir, splits=("TRAIN",), log=log)
+    if not ts.loops and not ts.seg_frames:
+        ts = echonet_set(data_dir, splits=("TRAIN", "VAL", "TEST"), log=log)
+    if not ts.seg_frames:
+        raise ValueError(f"{data_dir}: no traced videos to train on")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in init:
+        task = _task_of(path)
+        model, info = load_model(task, path, device="cpu")
+        bare = unwrap(model)
+        bare.train()
+        cfg = TrainConfig(steps=steps, batch=8, lr=lr, seed=seed, augment=Augment(geometry_p=0.5))
+        if task == "segmentation":
+            frames, masks = ts.seg_arrays()
+            cfg = replace(cfg, batch=min(16, len(frames)))
+            stats = train_segmentation(model, frames, masks, info.mean, info.std, cfg, log=log)
+        else:
+            if not ts.loops:
+                raise ValueError(f"{data_dir}: no videos with EF to fine-tune the EF model on")
+            stats = train_ef(model, clip_sampler(ts.loops, info.frames or 32, info.period or 2),
+                             info.mean, info.std, cfg, log=log)
+        target = out_dir / f"finetuned_{task}.pt"
+        fields = {"architecture": info.architecture, "task": task, "mean": info.mean, "std": info.std,
+                  "input_size": info.input_size, "demo": info.demo,
+                  "provenance": {"fine_tuned_from": f"{info.name} (sha256 {info.sha256})", "data": str(data_dir),
+                                 "command": command, "training": stats}}
+        if task == "ef":
+            fields |= {"frames": info.frames, "period": info.period}
+        written.append(save_weights(bare, target, fields))
+        log(f"wrote {target}")
+    return written
+
+
+def _task_of(path: str) -> str:
+    """The task of a weights file: try segmentation; the loader names the other task if it is EF."""
+    from echoviewer.models import WeightsError
+
+    try:
+        load_model("segmentation", path, device="cpu")
+        return "segmentation"
+    except WeightsError as exc:
+        if "weights were asked for" in str(exc):
+            return "ef"
+        raise

@@ -1,0 +1,145 @@
+"""Training loops for the segmentation and EF models (any supported architecture).
+
+Data arrive as in-memory uint8 arrays (phantoms or an exported EchoNet folder); augmentation and
+normalisation happen per batch. Runs on CPU in minutes for the compact demo models.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from echoviewer.training.augment import Augment
+
+Log = Callable[[str], None]
+
+
+def _print(msg: str) -> None:
+    print(msg, flush=True)
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    batch: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    augment: Augment = field(default_factory=Augment)
+    log_every: int = 50
+    max_seconds: float | None = None  # stop early (at a step boundary) when exceeded
+
+
+def normalise(frames_u8: np.ndarray, mean, std) -> torch.Tensor:
+    """(...,H,W,3) uint8 -> float tensor (...,3,H,W) with (x - mean) / std on the 0-255 scale."""
+    x = torch.from_numpy(np.ascontiguousarray(frames_u8)).float()
+    x = (x - torch.tensor(mean, dtype=torch.float32)) / torch.tensor(std, dtype=torch.float32)
+    return x.movedim(-1, -3)
+
+
+def channel_stats(frames_u8: np.ndarray, sample: int = 4000, seed: int = 0) -> tuple[tuple, tuple]:
+    """Per-channel mean and std (0-255) over a random sample of frames, as the reference recomputes them."""
+    rng = np.random.default_rng(seed)
+    flat = frames_u8.reshape(-1, *frames_u8.shape[-3:])
+    idx = rng.choice(len(flat), size=min(sample, len(flat)), replace=False)
+    x = flat[idx].astype(np.float64)
+    mean = x.mean(axis=(0, 1, 2))
+    std = x.std(axis=(0, 1, 2))
+    return tuple(float(v) for v in mean), tuple(float(max(v, 1e-3)) for v in std)
+
+
+def _schedule(opt, cfg: TrainConfig):
+    warm = max(1, cfg.steps // 20)
+
+    def f(step):
+        if step < warm:
+            return (step + 1) / warm
+        return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, cfg.steps - warm)))
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, f)
+
+
+def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    p = torch.sigmoid(logits)
+    inter = (p * target).sum(dim=(1, 2, 3))
+    den = p.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
+    return (1 - (2 * inter + 1) / (den + 1)).mean()
+
+
+def train_segmentation(model: nn.Module, frames: np.ndarray, masks: np.ndarray, mean, std,
+                       cfg: TrainConfig, log: Log = _print) -> dict:
+    """frames (N,112,112,3) uint8, masks (N,112,112) bool. The model returns logits (N,1,H,W)."""
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = _schedule(opt, cfg)
+    bce = nn.BCEWithLogitsLoss()
+    model.train()
+    t0 = time.perf_counter()
+    losses = []
+    step = 0
+    for step in range(cfg.steps):
+        idx = rng.integers(0, len(frames), cfg.batch)
+        fb, mb = cfg.augment(frames[idx], masks[idx], rng)
+        x = normalise(fb, mean, std)
+        y = torch.from_numpy(mb.astype(np.float32))[:, None]
+        logits = model(x)
+        loss = bce(logits, y) + soft_dice_loss(logits, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+        if (step + 1) % cfg.log_every == 0:
+            log(f"seg step {step + 1}/{cfg.steps} loss {np.mean(losses[-cfg.log_every:]):.4f} "
+                f"({time.perf_counter() - t0:.0f} s)")
+        if cfg.max_seconds and time.perf_counter() - t0 > cfg.max_seconds:
+            log(f"seg: time budget reached at step {step + 1}")
+            break
+    model.eval()
+    return {"steps": step + 1, "seconds": round(time.perf_counter() - t0, 1),
+            "final_loss": float(np.mean(losses[-cfg.log_every:]))}
+
+
+def train_ef(model: nn.Module, sample_clip: Callable[[np.random.Generator], tuple[np.ndarray, float]],
+             mean, std, cfg: TrainConfig, log: Log = _print) -> dict:
+    """``sample_clip(rng)`` -> (clip (F,112,112,3) uint8, EF %). The model maps (N,3,F,H,W) -> (N,1)."""
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = _schedule(opt, cfg)
+    model.train()
+    t0 = time.perf_counter()
+    losses = []
+    step = 0
+    for step in range(cfg.steps):
+        clips, efs = [], []
+        for _ in range(cfg.batch):
+            clip, ef = sample_clip(rng)
+            clip, _ = cfg.augment(clip, None, rng)
+            clips.append(clip)
+            efs.append(ef)
+        x = normalise(np.stack(clips), mean, std).movedim(1, 2)  # (N,F,3,H,W) -> (N,3,F,H,W)
+        y = torch.tensor(efs, dtype=torch.float32)[:, None]
+        pred = model(x)
+        loss = nn.functional.smooth_l1_loss(pred, y, beta=2.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append((pred - y).abs().mean().item())
+        if (step + 1) % cfg.log_every == 0:
+            log(f"ef step {step + 1}/{cfg.steps} train MAE {np.mean(losses[-cfg.log_every:]):.2f} "
+                f"({time.perf_counter() - t0:.0f} s)")
+        if cfg.max_seconds and time.perf_counter() - t0 > cfg.max_seconds:
+            log(f"ef: time budget reached at step {step + 1}")
+            break
+    model.eval()
+    return {"steps": step + 1, "seconds": round(time.perf_counter() - t0, 1),
+            "final_train_mae": float(np.mean(losses[-cfg.log_every:]))}
