@@ -66,11 +66,11 @@ def phantom_set(n: int, seed: int, seg_stride: int = 4, log=None, **phantom_kw) 
 def echonet_set(folder: str | Path, splits: tuple[str, ...] = ("TRAIN",), log=None) -> TrainingSet:
     """An EchoNet-Dynamic-format folder: traced ES/ED frames (masks rasterised as the reference
     loader does) for segmentation; each video's FileList EF labels a clip ending at its traced ES."""
-    from echoviewer.io.echonet_format import read_dataset
+    from echoviewer.io.echonet_format import read_dataset, read_echonet_video
 
     ts = TrainingSet()
     for item in read_dataset(folder, splits=splits):
-        g = grey(item.frames)
+        g = grey(read_echonet_video(item.path))
         for frame, tracing in ((item.es_frame, item.es_tracing), (item.ed_frame, item.ed_tracing)):
             if 0 <= frame < len(g):
                 ts.seg_frames.append(g[frame])

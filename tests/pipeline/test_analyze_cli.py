@@ -1,0 +1,55 @@
+import csv
+import subprocess
+import sys
+
+from echoviewer.export.report import COLUMNS
+from echoviewer.io.echonet_format import write_echonet_video
+
+
+def _run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "echoviewer", *args], capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def test_analyze_folder_writes_report_and_size_csv(tmp_path, random_weights, phantom, monkeypatch):
+    seg, ef = random_weights
+    study = tmp_path / "study"
+    study.mkdir()
+    write_echonet_video(study / "a.avi", phantom.frames, phantom.fps)
+    write_echonet_video(study / "b.avi", phantom.frames[:90], phantom.fps)
+    (study / "broken.avi").write_bytes(b"RIFF\x00\x00not really an avi")
+    out, size = tmp_path / "r.csv", tmp_path / "size.csv"
+    r = _run("analyze", str(study), "--out", str(out), "--seg-weights", seg, "--ef-weights", ef,
+             "--size-csv", str(size), "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    assert "broken.avi" in r.stderr and "Traceback" not in r.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0].keys()) == COLUMNS
+    files = {row["file"] for row in rows}
+    assert {p.endswith(("a.avi", "b.avi")) for p in files} == {True} and len(files) == 2
+    for f in files:
+        mine = [row for row in rows if row["file"] == f]
+        assert mine[-1]["beat"] == "mean"  # one summary row per loop, after its beats
+        assert [row["beat"] for row in mine[:-1]] == [str(i) for i in range(1, len(mine))]
+        assert all(row["seg_weights_sha256"] and row["ef_weights_sha256"] for row in mine)
+        assert all(row["volume_unit"] in ("mL", "px3") for row in mine)
+    sizes = list(csv.reader(size.open()))
+    assert sizes[0] == ["Filename", "Frame", "Size", "HumanLarge", "HumanSmall", "ComputerSmall"]
+    assert len(sizes) - 1 == len(phantom.frames) + 90
+
+
+def test_analyze_nothing_readable_exits_2(tmp_path):
+    (tmp_path / "x.dcm").write_bytes(b"\x00" * 10)
+    r = _run("analyze", str(tmp_path))
+    assert r.returncode == 2 and "no readable loops" in r.stderr and "Traceback" not in r.stderr
+    r = _run("analyze", str(tmp_path / "missing"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_analyze_wrong_weights_file_is_a_clear_error(tmp_path, random_weights, phantom):
+    seg, ef = random_weights
+    write_echonet_video(tmp_path / "a.avi", phantom.frames, phantom.fps)
+    r = _run("analyze", str(tmp_path), "--seg-weights", ef, "--ef-weights", ef)
+    assert r.returncode == 2
+    assert "EF weights, but segmentation weights were asked for" in r.stderr.replace("ejection fraction", "EF")
+    assert "Traceback" not in r.stderr
