@@ -14,11 +14,6 @@ from echoviewer.annotations.model import Corrections
 from echoviewer.annotations.store import AutoSaver, SaveError, beside_path, load_state, open_corrections
 
 
-@pytest.fixture(autouse=True)
-def _home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ECHOVIEWER_HOME", str(tmp_path / "home"))
-
-
 def test_autosave_after_each_edit_and_restore(analysis, tmp_path):
     loop = tmp_path / "loop.avi"
     loop.write_bytes(b"x")
@@ -52,7 +47,7 @@ def test_unwritable_study_folder_falls_back_to_user_folder(analysis, tmp_path, m
     AutoSaver(c, loop, on_saved=lambda p, fb: saved.append((p, fb)))
     c.set_frame(1, "ed", 6)
     path, fallback = saved[-1]
-    assert fallback and str(path).startswith(str(tmp_path / "home"))
+    assert fallback and str(path).startswith(str(tmp_path / "echoviewer-home"))
     assert not beside_path(loop).exists()
     state, where = load_state(loop)
     assert where == path and state["beats"][0]["ed_frame"] == 6

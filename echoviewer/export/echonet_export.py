@@ -1,0 +1,124 @@
+"""Export corrected loops as an EchoNet-Dynamic dataset folder, to retrain the models.
+
+Per loop: Videos/<name>.avi (112x112, through the same transform the models use), a FileList.csv
+row (EF, ESV, EDV from the corrected tracings of the included beats) and, in VolumeTracings.csv,
+one beat's ES block then ED block (long axis + 20 chords on the 112 grid) — the layout the
+reference loader reads. An audit JSON beside them says who changed what, and which loops carry
+only the model's tracings (--include-uncorrected).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from echoviewer.annotations.model import BeatValues, Corrections, default_user
+from echoviewer.annotations.store import load_state
+from echoviewer.io.echonet_format import (
+    SPLITS,
+    FileListRow,
+    TracedVideo,
+    write_echonet_video,
+    write_filelist,
+    write_volume_tracings,
+)
+from echoviewer.paths import atomic_write
+
+AUDIT_NAME = "ExportAudit.json"
+
+
+@dataclass
+class ExportResult:
+    out_dir: Path
+    exported: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
+def pick_beat(values: list[BeatValues]) -> BeatValues | None:
+    """The beat whose tracings go to VolumeTracings: edited tracings first, then any correction,
+    then the first included beat."""
+    usable = [v for v in values if not v.excluded and v.ed_tracing is not None and v.es_tracing is not None]
+    for rank in (lambda v: v.corrected and v.origin == "user", lambda v: v.corrected, lambda v: True):
+        for v in usable:
+            if rank(v):
+                return v
+    return None
+
+
+def _unique_name(stem: str, taken: set[str]) -> str:
+    name, k = stem, 2
+    while name in taken:
+        name, k = f"{stem}_{k}", k + 1
+    taken.add(name)
+    return name
+
+
+def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", include_uncorrected: bool = False,
+                 user: str | None = None, log=print) -> ExportResult:
+    """``analyze(loop) -> LoopAnalysis`` supplies the model's masks for unedited phases (cached)."""
+    from echoviewer.io import scan_study
+
+    split = split.upper()
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    out_dir = Path(out_dir)
+    (out_dir / "Videos").mkdir(parents=True, exist_ok=True)
+    scan = scan_study(study)
+    res = ExportResult(out_dir)
+    for err in scan.errors:
+        res.skipped.append((err.path, err.problem))
+    rows, traced, audit_loops, taken = [], [], [], set()
+    for loop in scan.loops:
+        state, sidecar = load_state(loop.path)
+        if state is None and not include_uncorrected:
+            res.skipped.append((str(loop.path), "no corrections (use --include-uncorrected to export it)"))
+            continue
+        analysis = analyze(loop)
+        corr = Corrections(analysis, state=state)
+        values = corr.values()
+        beat = pick_beat(values)
+        if beat is None:
+            res.skipped.append((str(loop.path), "no included beat with ED and ES tracings"))
+            continue
+        used = [v for v in values if not v.excluded and v.ef is not None and np.isfinite(v.ef)]
+        name = _unique_name(Path(loop.path).stem, taken)
+        grid = loop.grid_frames()
+        write_echonet_video(out_dir / "Videos" / f"{name}.avi", grid, loop.fps)
+        rows.append(FileListRow(
+            name, float(np.mean([v.ef for v in used])), float(np.mean([v.esv for v in used])),
+            float(np.mean([v.edv for v in used])), grid.shape[1], grid.shape[2], float(loop.fps), len(grid), split))
+        traced.append(TracedVideo(name, beat.es_frame, beat.es_tracing, beat.ed_frame, beat.ed_tracing))
+        audit_loops.append({
+            "file": str(loop.path), "file_name": name, "sha256": loop.content_hash(),
+            "source": "corrected" if state is not None else "model (uncorrected)",
+            "sidecar": None if sidecar is None else str(sidecar),
+            "traced_beat": {"number": beat.number, "es_frame": beat.es_frame, "ed_frame": beat.ed_frame,
+                            "corrected": beat.corrected},
+            "beats_in_ef": [v.number for v in used],
+            "volume_unit": analysis.volume_unit,
+            "model": corr.state.get("model") or {
+                "seg_weights": analysis.seg_info.name, "seg_sha256": analysis.seg_info.sha256,
+                "ef_weights": analysis.ef_info.name, "ef_sha256": analysis.ef_info.sha256},
+            "audit": corr.audit,
+        })
+        res.exported.append(str(loop.path))
+        log(f"exported {loop.path} as {name} ({audit_loops[-1]['source']})")
+    write_filelist(out_dir / "FileList.csv", rows)
+    write_volume_tracings(out_dir / "VolumeTracings.csv", traced)
+    audit = {
+        "format": "echoviewer-export/1",
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_by": user or default_user(),
+        "study": str(Path(study).resolve()),
+        "split": split,
+        "loops": audit_loops,
+        "skipped": [{"path": p, "why": w} for p, w in res.skipped],
+    }
+    blob = json.dumps(audit, indent=1, default=str).encode()
+    atomic_write(out_dir / AUDIT_NAME, lambda f: f.write(blob))
+    return res
