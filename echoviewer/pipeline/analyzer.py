@@ -13,6 +13,7 @@ from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tra
 from echoviewer.models import load_model, pick_device
 from echoviewer.pipeline import cache as cache_mod
 from echoviewer.pipeline.clips import beat_clip, gather_clip
+from echoviewer.pipeline.feeder import GridFeeder
 from echoviewer.pipeline.inference import InferenceEngine
 from echoviewer.pipeline.results import (
     DISAGREEMENT_POINTS,
@@ -81,30 +82,37 @@ class Analyzer:
 
     def segment(
         self,
-        grid: np.ndarray,
+        frames,
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
         priority_frame: int | None = None,
     ) -> np.ndarray:
-        """(T,112,112,3) uint8 -> (T,112,112) bool masks (logit > 0), in priority order batches."""
-        n = len(grid)
-        masks = np.zeros((n, grid.shape[1], grid.shape[2]), dtype=bool)
+        """Grid frames (a (T,112,112,3) uint8 array or a GridFeeder) -> (T,112,112) bool masks
+        (logit > 0), segmented in batches, frames around ``priority_frame`` first."""
+        feeder = frames if isinstance(frames, GridFeeder) else _ArrayFeeder(frames)
+        n = feeder.n
+        masks = np.zeros((n, 112, 112), dtype=bool)
         order = frame_order(n, priority_frame)
         done = 0
-        for idx, m in self._segment_batches(grid, order, cancel):
+        for idx, m in self._segment_batches(feeder, order, cancel):
             masks[idx] = m
             done += len(idx)
             if progress:
                 progress(Progress("segment", done, n, frames=idx, masks=m))
-        return masks
+        return masks[: feeder.n]
 
-    def _segment_batches(self, grid, order, cancel) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def _segment_batches(self, feeder, order, cancel) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         bs = self.seg_engine.batch_size
         for i in range(0, len(order), bs):
             if cancel and cancel():
                 raise Cancelled()
             idx = np.sort(order[i : i + bs])
-            x = self._normalise(grid[idx], self.seg_mean, self.seg_std)
+            feeder.prefetch(idx)
+            batch = feeder.get(idx)
+            idx = idx[: len(batch)]
+            if not len(idx):
+                continue
+            x = self._normalise(batch, self.seg_mean, self.seg_std)
             logits = self.seg_engine.run(x)
             yield idx, logits[:, 0] > 0
 
@@ -138,9 +146,13 @@ class Analyzer:
                     progress(Progress("segment", hit.n_frames, hit.n_frames, np.arange(hit.n_frames), hit.masks))
                     progress(Progress("done", 1, 1))
                 return hit
-        grid = loop.grid_frames()
-        masks = self.segment(grid, progress, cancel, priority_frame)
-        result = self.summarise(loop, grid, masks, progress, cancel)
+        feeder = GridFeeder(loop)
+        try:
+            masks = self.segment(feeder, progress, cancel, priority_frame)
+            grid = feeder.all()
+        finally:
+            feeder.close()
+        result = self.summarise(loop, grid, masks[: len(grid)], progress, cancel)
         result.seconds = time.perf_counter() - t0
         if key:
             cache_mod.save(key, result)
@@ -250,3 +262,17 @@ class Analyzer:
 def _axis_length(t) -> float:
     x1, y1, x2, y2 = (float(v) for v in t.axis)
     return float(np.hypot(x2 - x1, y2 - y1))
+
+
+class _ArrayFeeder:
+    """GridFeeder's interface over frames already in memory."""
+
+    def __init__(self, frames: np.ndarray):
+        self.frames = frames
+        self.n = len(frames)
+
+    def prefetch(self, idx) -> None:
+        pass
+
+    def get(self, idx) -> np.ndarray:
+        return self.frames[idx]
