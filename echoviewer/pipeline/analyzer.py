@@ -117,16 +117,18 @@ class Analyzer:
             yield idx, logits[:, 0] > 0
 
     def _model_ef(self, grid: np.ndarray, starts: list[int], cancel: CancelFn | None) -> list[float]:
+        """EF for the clip at each start, the clips of all beats batched together."""
         if not starts:
             return []
         video = self._normalise(grid, self.ef_mean, self.ef_std)  # (T,3,H,W)
         out: list[float] = []
-        for s in starts:
+        bs = max(1, self.ef_engine.batch_size // 8)
+        for i in range(0, len(starts), bs):
             if cancel and cancel():
                 raise Cancelled()
-            clip = gather_clip(video, s, self.clip_frames, self.clip_period)  # (F,3,H,W)
-            x = clip.transpose(1, 0, 2, 3)[None]  # (1,3,F,H,W)
-            out.append(float(self.ef_engine.run(np.ascontiguousarray(x)).reshape(-1)[0]))
+            clips = [gather_clip(video, s, self.clip_frames, self.clip_period) for s in starts[i : i + bs]]
+            x = np.stack(clips).transpose(0, 2, 1, 3, 4)  # (N,F,3,H,W) -> (N,3,F,H,W)
+            out.extend(float(v) for v in self.ef_engine.run(x).reshape(-1))
         return out
 
     # -- whole loop ---------------------------------------------------------------------------

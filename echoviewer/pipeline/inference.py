@@ -1,4 +1,13 @@
-"""Runs a model on numpy batches: device transfer, inference mode, and the fast paths."""
+"""Runs a model on numpy batches: device transfer, inference mode, and the fast paths.
+
+Fast paths (``fast=True``), chosen per device at start-up:
+- CPU with bf16 support (AVX-512 BF16 or AMX, checked through torch): bfloat16 autocast and the
+  channels-last layout; oneDNN runs the convolutions in bf16 with float32 accumulation.
+- CPU without it: float32, channels-last.
+- CUDA: float16 autocast, channels-last, pinned host memory and non-blocking copies.
+Every fast path is checked against float32 by ``benchmarks/bench_analysis.py`` (mask Dice,
+per-beat EF difference); ``fast=False`` forces plain float32 everywhere.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +15,48 @@ import numpy as np
 import torch
 
 
+def cpu_bf16_supported() -> bool:
+    cpu = getattr(torch, "cpu", None)
+    for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
+        fn = getattr(cpu, probe, None)
+        try:
+            if fn is not None and fn():
+                return True
+        except Exception:  # an old torch or an odd platform: no fast path, never a crash
+            pass
+    return False
+
+
+def choose_precision(device: torch.device, fast: bool) -> str:
+    if not fast:
+        return "fp32"
+    if device.type == "cuda":
+        return "fp16"
+    if device.type == "cpu" and cpu_bf16_supported():
+        return "bf16"
+    return "fp32"
+
+
 class InferenceEngine:
-    def __init__(self, model: torch.nn.Module, device: torch.device, fast: bool = True, batch_size: int | None = None):
+    def __init__(self, model: torch.nn.Module, device, fast: bool = True, batch_size: int | None = None,
+                 precision: str | None = None):
         self.device = torch.device(device)
         self.fast = fast
+        self.precision = precision or choose_precision(self.device, fast)
         self.model = model.to(self.device).eval()
         if fast:
             try:
                 self.model = self.model.to(memory_format=torch.channels_last)
-            except Exception:  # some modules refuse; plain layout still correct
+            except Exception:  # some modules refuse; the plain layout is still correct
                 pass
         self.batch_size = batch_size or (64 if self.device.type == "cuda" else 32)
+
+    def _autocast(self):
+        if self.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        if self.precision == "fp16":
+            return torch.autocast(self.device.type, dtype=torch.float16)
+        return torch.autocast(self.device.type, enabled=False)
 
     @torch.inference_mode()
     def run(self, x: np.ndarray) -> np.ndarray:
@@ -29,5 +69,6 @@ class InferenceEngine:
             t = t.contiguous(memory_format=torch.channels_last)
         elif self.fast and t.dim() == 5:
             t = t.contiguous(memory_format=torch.channels_last_3d)
-        y = self.model(t)
+        with self._autocast():
+            y = self.model(t)
         return y.float().cpu().numpy()

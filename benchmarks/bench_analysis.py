@@ -1,0 +1,232 @@
+"""End-to-end analysis speed of one loop on CPU (or GPU): this pipeline against two baselines.
+
+    python benchmarks/bench_analysis.py [--weights official|demo|both] [--frames 100 200 400]
+                                        [--device cpu] [--ref-clips 24] [--quick]
+
+Pipelines, each run in its own process (so peak memory is its own), on the same phantom loop
+written as an AVI (decode included):
+- ours:      the app's Analyzer: decode overlapped with inference, fast path (bf16/channels-last
+             on CPUs with bf16, fp16 on CUDA), one EF clip per beat, clips batched.
+- fp32-beat: plain float32 NCHW, segmentation in batches of 20 frames after decoding the whole
+             loop, one EF clip per beat run one at a time.
+- reference: the reference's way: float32, batches of 20 frames, and "all clips" test-time EF
+             (every start 0 .. T-63, stride 1). Its EF time is measured on --ref-clips clips and
+             scaled to all of them (per-clip cost is constant), as the report says.
+Agreement of ours with float32 is printed: mask Dice and the largest per-beat EF difference.
+"Official" uses the EchoNet-Dynamic architectures with random weights (timing only); "demo" the
+bundled demo weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ---------------------------------------------------------------------------------------------
+# one measurement (child process)
+# ---------------------------------------------------------------------------------------------
+
+def _child(args) -> dict:
+    import torch
+
+    from echoviewer.analysis.beats import ed_frames, es_frames
+    from echoviewer.io import open_loop
+    from echoviewer.pipeline.analyzer import Analyzer
+    from echoviewer.pipeline.clips import beat_clip, gather_clip
+    from echoviewer.pipeline.inference import InferenceEngine
+    from echoviewer.pipeline.results import AnalysisSettings
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    settings = AnalysisSettings(seg_weights=args.seg, ef_weights=args.ef, device=args.device,
+                                fast=args.mode == "ours")
+    analyzer = Analyzer(settings, use_cache=False)
+    # warm-up on a few frames so one-time costs (oneDNN kernels) are not billed to the first loop
+    loop = open_loop(args.video)
+    warm = loop.grid_frames()[:8]
+    analyzer.segment(warm)
+    t0 = time.perf_counter()
+    out: dict = {"mode": args.mode, "frames": loop.n_frames}
+    if args.mode == "ours":
+        res = analyzer.analyze(open_loop(args.video))
+        out |= {"masks": res.masks, "ef": [b.ef_model for b in res.beats], "beats": len(res.beats),
+                "precision": analyzer.seg_engine.precision}
+    else:
+        fp32 = InferenceEngine(analyzer.seg_engine.model, analyzer.device, fast=False, batch_size=20)
+        ef_engine = InferenceEngine(analyzer.ef_engine.model, analyzer.device, fast=False)
+        analyzer.seg_engine = fp32
+        grid = open_loop(args.video).grid_frames()
+        masks = analyzer.segment(grid)
+        areas = masks.reshape(len(masks), -1).sum(1)
+        es = es_frames(areas, loop.fps)
+        ed_frames(areas, es)
+        video = analyzer._normalise(grid, analyzer.ef_mean, analyzer.ef_std)
+        F, P = analyzer.clip_frames, analyzer.clip_period
+        if args.mode == "fp32-beat":
+            efs = []
+            for e in es:
+                s, mode = beat_clip(int(e), len(grid), F, P, exact=False)
+                clip = gather_clip(video, s, F, P).transpose(1, 0, 2, 3)[None]
+                efs.append(float(ef_engine.run(np.ascontiguousarray(clip))[0, 0]))
+            out |= {"masks": masks, "ef": efs, "beats": len(es)}
+        else:  # reference: all clips, batches of 20, timed on ref_clips and scaled
+            starts = list(range(max(1, len(grid) - (F - 1) * P)))
+            measured = starts[: args.ref_clips]
+            seg_s = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            for i in range(0, len(measured), 20):
+                clips = [gather_clip(video, s, F, P) for s in measured[i : i + 20]]
+                ef_engine.run(np.ascontiguousarray(np.stack(clips).transpose(0, 2, 1, 3, 4)))
+            per_clip = (time.perf_counter() - t1) / len(measured)
+            out |= {"seconds": seg_s + per_clip * len(starts), "clips": len(starts),
+                    "clips_measured": len(measured), "peak_mb": peak_rss_mb()}
+            return out
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_mb"] = peak_rss_mb()
+    return out
+
+
+def run_child(mode, video, seg, ef, device, ref_clips) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        res_path = Path(tmp) / "r.npz"
+        cmd = [sys.executable, __file__, "--child", mode, "--video", str(video), "--seg", seg, "--ef", ef,
+               "--device", device, "--ref-clips", str(ref_clips), "--result", str(res_path)]
+        subprocess.run(cmd, check=True, env={**os.environ, "ECHOVIEWER_HOME": tmp})
+        with np.load(res_path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if "masks" in z:
+                meta["masks"] = z["masks"]
+        return meta
+
+
+# ---------------------------------------------------------------------------------------------
+# setup and report (parent)
+# ---------------------------------------------------------------------------------------------
+
+def official_weights(folder: Path) -> tuple[str, str]:
+    """Random official architectures saved the way the reference saves them."""
+    import torch
+
+    from echoviewer.models.architectures import deeplabv3_resnet50, r2plus1d_18
+
+    paths = []
+    for build, name, extra in ((deeplabv3_resnet50, "deeplabv3_resnet50_random.pt", {}),
+                               (r2plus1d_18, "r2plus1d_18_32_2_pretrained.pt", {"frames": 32, "period": 2})):
+        torch.manual_seed(0)
+        sd = {f"module.{k}": v for k, v in build().state_dict().items()}
+        p = folder / name
+        torch.save({"epoch": 1, "state_dict": sd, "best_loss": 0.0, "loss": 0.0, **extra}, p)
+        paths.append(str(p))
+    return paths[0], paths[1]
+
+
+def demo_weights() -> tuple[str, str]:
+    w = ROOT / "weights"
+    return str(w / "demo_segmentation.pt"), str(w / "demo_ef.pt")
+
+
+def make_video(folder: Path, n: int) -> Path:
+    from echoviewer.io.echonet_format import write_echonet_video
+    from echoviewer.synthetic.phantom import generate_phantom
+
+    ph = generate_phantom(1234 + n, frames=n, fps=50, hr=72)
+    path = folder / f"loop{n}.avi"
+    write_echonet_video(path, ph.frames, ph.fps)
+    return path
+
+
+def dice(a, b) -> float:
+    s = a.sum() + b.sum()
+    return 1.0 if s == 0 else float(2 * (a & b).sum() / s)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", choices=["official", "demo", "both"], default="both")
+    ap.add_argument("--frames", type=int, nargs="+", default=[100, 200, 400])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--ref-clips", type=int, default=24)
+    ap.add_argument("--quick", action="store_true", help="200 frames only, fewer reference clips")
+    ap.add_argument("--child")
+    ap.add_argument("--video")
+    ap.add_argument("--seg")
+    ap.add_argument("--ef")
+    ap.add_argument("--result")
+    args = ap.parse_args()
+    if args.child:
+        args.mode = args.child
+        res = _child(args)
+        masks = res.pop("masks", None)
+        arrays = {"meta": np.array(json.dumps(res))}
+        if masks is not None:
+            arrays["masks"] = masks
+        np.savez(args.result, **arrays)
+        return 0
+    if args.quick:
+        args.frames, args.ref_clips = [200], 8
+    summary = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sets = []
+        if args.weights in ("official", "both"):
+            sets.append(("official (random weights)",) + official_weights(tmp))
+        if args.weights in ("demo", "both"):
+            seg, ef = demo_weights()
+            if Path(seg).exists() and Path(ef).exists():
+                sets.append(("demo",) + (seg, ef))
+            else:
+                print("demo weights missing: run `echoviewer train` first; skipping", file=sys.stderr)
+        print(f"device {args.device}; threads {os.environ.get('BENCH_THREADS', '2')}")
+        for label, seg, ef in sets:
+            print(f"\n== {label} ==")
+            print(f"{'frames':>6} {'pipeline':>10} {'seconds':>9} {'peak MB':>8} {'vs ours':>8}  notes")
+            for n in args.frames:
+                video = make_video(tmp, n)
+                r = {m: run_child(m, video, seg, ef, args.device, args.ref_clips)
+                     for m in ("ours", "fp32-beat", "reference")}
+                for m in ("ours", "fp32-beat", "reference"):
+                    x = r[m]
+                    ratio = x["seconds"] / r["ours"]["seconds"]
+                    note = ""
+                    if m == "ours":
+                        note = f"precision {x['precision']}, {x['beats']} beats"
+                    elif m == "reference":
+                        note = f"{x['clips']} clips, EF timed on {x['clips_measured']} and scaled"
+                    print(f"{n:>6} {m:>10} {x['seconds']:>9.2f} {x['peak_mb']:>8.0f} {ratio:>7.1f}x  {note}")
+                d = dice(r["ours"]["masks"], r["fp32-beat"]["masks"])
+                efa, efb = r["ours"]["ef"], r["fp32-beat"]["ef"]
+                same_beats = len(efa) == len(efb)
+                ef_diff = max((abs(a - b) for a, b in zip(efa, efb) if a is not None), default=0.0)
+                print(f"{'':>6} agreement with float32: mask Dice {d:.4f}, beats {len(efa)} vs {len(efb)}, "
+                      f"max per-beat EF difference {ef_diff:.2f} points")
+                summary.append((label, n, r["reference"]["seconds"] / r["ours"]["seconds"],
+                                r["fp32-beat"]["seconds"] / r["ours"]["seconds"], r["ours"]["seconds"], d,
+                                ef_diff, same_beats))
+    print()
+    for label, n, vs_ref, vs_fp32, secs, d, efd, same in summary:
+        print(f"SUMMARY {label}, {n} frames: ours {secs:.2f} s; {vs_ref:.1f}x faster than the reference way, "
+              f"{vs_fp32:.1f}x faster than fp32 per-beat; Dice {d:.4f}; EF diff {efd:.2f}; same beats {same}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
