@@ -1,0 +1,320 @@
+"""Pure helpers for the review window (no Qt): formatting, EF categories, heart phase, overlays.
+
+Kept free of Qt so they can be unit-tested and reused by exporters.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+
+#: (upper limit in %, inclusive, or None for "and above", label). EF is rounded to a whole
+#: percent before lookup, as reports state it: HF classes reduced <= 40, mildly reduced 41-49,
+#: preserved >= 50.
+DEFAULT_CATEGORIES: list[tuple[float | None, str]] = [
+    (40.0, "reduced"),
+    (49.0, "mildly reduced"),
+    (None, "preserved"),
+]
+
+
+# -- EF categories -----------------------------------------------------------------------------
+def validate_categories(table: Sequence[tuple[float | None, str]]) -> list[tuple[float | None, str]]:
+    """Normalise a category table: ascending upper limits, exactly one open-ended last row."""
+    rows = [(None if u is None else float(u), str(label).strip()) for u, label in table]
+    if not rows:
+        raise ValueError("the EF category table is empty")
+    if any(not label for _, label in rows):
+        raise ValueError("every EF category needs a name")
+    limits = [u for u, _ in rows[:-1]]
+    if any(u is None for u in limits):
+        raise ValueError("only the last EF category may be open-ended")
+    rows[-1] = (None, rows[-1][1])  # the last category is open-ended
+    if any(b <= a for a, b in zip(limits, limits[1:])):
+        raise ValueError("EF category limits must increase")
+    return rows
+
+
+def ef_category(ef: float | None, table: Sequence[tuple[float | None, str]] = DEFAULT_CATEGORIES) -> str:
+    """Category label for an EF in percent ('' when EF is unknown)."""
+    if ef is None or not math.isfinite(ef):
+        return ""
+    value = math.floor(float(ef) + 0.5)  # reports round half up
+    for upper, label in table:
+        if upper is None or value <= upper:
+            return label
+    return table[-1][1]
+
+
+def categories_to_json(table: Sequence[tuple[float | None, str]]) -> str:
+    return json.dumps([[u, label] for u, label in table])
+
+
+def categories_from_json(text: str | None) -> list[tuple[float | None, str]]:
+    """Parse a stored table; the default on anything malformed."""
+    if not text:
+        return list(DEFAULT_CATEGORIES)
+    try:
+        return validate_categories([(u, label) for u, label in json.loads(text)])
+    except (ValueError, TypeError):
+        return list(DEFAULT_CATEGORIES)
+
+
+def describe_categories(table: Sequence[tuple[float | None, str]]) -> str:
+    """'≤40 reduced · 41–49 mildly reduced · ≥50 preserved'."""
+    parts = []
+    lower: float | None = None
+    for upper, label in table:
+        if upper is None:
+            parts.append(f"≥{_num(lower + 1) if lower is not None else 0} {label}")
+        elif lower is None:
+            parts.append(f"≤{_num(upper)} {label}")
+        else:
+            parts.append(f"{_num(lower + 1)}–{_num(upper)} {label}")
+        lower = upper
+    return " · ".join(parts)
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+# -- formatting --------------------------------------------------------------------------------
+def format_time(seconds: float) -> str:
+    """Seconds with two decimals ('1.24 s'); '–' for unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    return f"{seconds:.2f} s"
+
+
+def format_duration(n_frames: int, fps: float) -> str:
+    if not fps or fps <= 0:
+        return f"{n_frames} frames"
+    return f"{n_frames / fps:.1f} s"
+
+
+def format_ef(mean: float | None, sd: float | None = None) -> str:
+    if mean is None:
+        return "–"
+    if sd is None:
+        return f"{mean:.1f} %"
+    return f"{mean:.1f} ± {sd:.1f} %"
+
+
+def short_sha(sha: str | None, n: int = 8) -> str:
+    return (sha or "")[:n] or "?"
+
+
+def weights_label(info) -> str:
+    """'name (sha 1a2b3c4d)' for a WeightsInfo-like object."""
+    if info is None:
+        return "–"
+    name = getattr(info, "name", None) or "unknown"
+    return f"{name} (sha256 {short_sha(getattr(info, 'sha256', None))})"
+
+
+def parse_triplet(text: str) -> tuple[float, float, float] | None:
+    """'32.5, 32.6, 32.9' -> tuple; '' -> None; a single number is repeated. Raises ValueError."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    vals = [float(p) for p in parts]
+    if len(vals) == 1:
+        vals = vals * 3
+    if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
+        raise ValueError("give one number or three numbers (R, G, B) on the 0–255 scale")
+    return (vals[0], vals[1], vals[2])
+
+
+def format_triplet(t: Sequence[float] | None) -> str:
+    return "" if t is None else ", ".join(f"{v:g}" for v in t)
+
+
+# -- heart phase -------------------------------------------------------------------------------
+def heart_phase(frame: int, ed_frames: Sequence[int], es_frames: Sequence[int]) -> str:
+    """'ED', 'ES', 'systole' (ED -> ES), 'diastole' (ES -> ED), or '' when no markers are known."""
+    if frame in set(ed_frames):
+        return "ED"
+    if frame in set(es_frames):
+        return "ES"
+    markers = sorted([(int(f), "ED") for f in ed_frames] + [(int(f), "ES") for f in es_frames])
+    if not markers:
+        return ""
+    frames = [f for f, _ in markers]
+    k = bisect.bisect_left(frames, frame)
+    if k > 0:  # most recent marker before this frame decides
+        return "systole" if markers[k - 1][1] == "ED" else "diastole"
+    # before the first marker: the phase leading into it
+    return "diastole" if markers[0][1] == "ED" else "systole"
+
+
+def beat_frames(beats) -> list[int]:
+    """Sorted unique ED and ES frames of all beats (targets of [ and ])."""
+    out = set()
+    for b in beats:
+        out.add(int(b.ed_frame))
+        out.add(int(b.es_frame))
+    return sorted(out)
+
+
+def next_marker(frame: int, markers: Sequence[int], direction: int) -> int | None:
+    """The next marker after (direction > 0) or before (< 0) ``frame``; None at the end."""
+    markers = sorted(markers)
+    if direction > 0:
+        k = bisect.bisect_right(markers, frame)
+        return markers[k] if k < len(markers) else None
+    k = bisect.bisect_left(markers, frame)
+    return markers[k - 1] if k > 0 else None
+
+
+# -- playback clock ----------------------------------------------------------------------------
+class PlaybackClock:
+    """Which frame is due when, from elapsed time (never drifts), without skipping frames.
+
+    Frame ``start + k`` is due at ``t0 + k / rate``. After showing one, ``advance(now)`` returns
+    the next frame to show and the delay (s) until it is due. Frames are skipped only when the
+    display has fallen more than ``max_lag`` frames behind (a machine that cannot keep up); then
+    the clock jumps to the frame due now, so timing stays exact.
+    """
+
+    def __init__(self, n_frames: int, fps: float, speed: float = 1.0, max_lag: int = 3):
+        self.n = max(1, int(n_frames))
+        self.fps = float(fps) if fps and fps > 0 else 30.0
+        self.speed = float(speed)
+        self.max_lag = max_lag
+        self.t0 = 0.0
+        self.start = 0
+        self.k = 0  # frames shown since t0
+        self.skipped = 0
+
+    @property
+    def rate(self) -> float:
+        return self.fps * self.speed
+
+    def reset(self, now: float, frame: int) -> None:
+        self.t0 = now
+        self.start = int(frame)
+        self.k = 0
+
+    def frame(self) -> int:
+        return (self.start + self.k) % self.n
+
+    def advance(self, now: float) -> tuple[int, float]:
+        """Step to the next frame; returns (frame to show, seconds until it is due)."""
+        self.k += 1
+        due_k = math.floor((now - self.t0) * self.rate + 1e-9)
+        if due_k - self.k > self.max_lag:
+            self.skipped += due_k - self.k
+            self.k = due_k
+        delay = self.t0 + (self.k + 1) / self.rate - now
+        return self.frame(), max(0.0, delay)
+
+    def first_delay(self, now: float) -> float:
+        return max(0.0, self.t0 + 1.0 / self.rate - now)
+
+
+# -- overlays ----------------------------------------------------------------------------------
+def overlay_rgba(mask: np.ndarray, color: tuple[int, int, int], opacity: float) -> np.ndarray:
+    """(H,W) bool mask -> (H,W,4) uint8: colour with alpha = opacity inside, fully transparent outside."""
+    m = np.asarray(mask, dtype=bool)
+    out = np.zeros(m.shape + (4,), dtype=np.uint8)
+    a = int(round(255 * min(max(float(opacity), 0.0), 1.0)))
+    if a == 0:
+        return out
+    out[m] = (int(color[0]), int(color[1]), int(color[2]), a)
+    return out
+
+
+def mask_contours(mask: np.ndarray) -> list[np.ndarray]:
+    """Outer contours of a bool mask as (N,2) float arrays of x, y pixel centres."""
+    m = np.ascontiguousarray(np.asarray(mask, dtype=np.uint8))
+    if not m.any():
+        return []
+    found, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    return [c.reshape(-1, 2).astype(np.float64) for c in found if len(c) >= 2]
+
+
+def contour_path(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closed contours joined into x, y arrays separated by NaN, in image coordinates where pixel i
+    spans [i, i+1) (so +0.5 puts the line through pixel centres)."""
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    for c in mask_contours(mask):
+        c = np.vstack([c, c[:1]]) + 0.5
+        xs += [c[:, 0], np.array([np.nan])]
+        ys += [c[:, 1], np.array([np.nan])]
+    if not xs:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def to_rgb(frame: np.ndarray) -> np.ndarray:
+    f = np.asarray(frame)
+    if f.ndim == 2:
+        f = np.repeat(f[:, :, None], 3, axis=2)
+    elif f.shape[2] == 4:
+        f = f[:, :, :3]
+    if f.dtype != np.uint8:
+        f = np.clip(f, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(f)
+
+
+def composite_overlay(
+    frame: np.ndarray,
+    mask: np.ndarray | None,
+    color: tuple[int, int, int],
+    opacity: float,
+    contour: bool = True,
+    thickness: int = 1,
+) -> np.ndarray:
+    """Native frame with the LV mask blended in (alpha ``opacity``) and its outline: (H,W,3) uint8."""
+    rgb = to_rgb(frame)
+    if mask is None:
+        return rgb.copy()
+    m = np.asarray(mask, dtype=bool)
+    out = rgb.astype(np.float32)
+    col = np.asarray(color, dtype=np.float32)
+    a = min(max(float(opacity), 0.0), 1.0)
+    out[m] = out[m] * (1 - a) + col * a
+    out = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    if contour and m.any():
+        cs, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(out, cs, -1, tuple(int(c) for c in color), thickness)
+    return out
+
+
+class NativeMaskCache:
+    """Lazily maps 112-grid masks to native masks, keeping the last ``size`` frames."""
+
+    def __init__(self, convert: Callable[[np.ndarray], np.ndarray], size: int = 64):
+        self.convert = convert
+        self.size = size
+        self._d: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def get(self, frame: int, grid_mask: np.ndarray) -> np.ndarray:
+        m = self._d.get(frame)
+        if m is not None:
+            self._d.move_to_end(frame)
+            return m
+        m = self.convert(grid_mask)
+        self._d[frame] = m
+        if len(self._d) > self.size:
+            self._d.popitem(last=False)
+        return m
+
+    def invalidate(self, frames=None) -> None:
+        if frames is None:
+            self._d.clear()
+        else:
+            for f in np.atleast_1d(frames):
+                self._d.pop(int(f), None)
+
+    def __len__(self) -> int:
+        return len(self._d)

@@ -1,0 +1,200 @@
+"""Pure helpers of the review window: categories, formatting, heart phase, clock, overlays."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from echoviewer.ui import helpers as h
+
+
+@pytest.mark.parametrize(
+    "ef, label",
+    [(12, "reduced"), (40, "reduced"), (40.4, "reduced"), (40.5, "mildly reduced"), (45, "mildly reduced"),
+     (49.4, "mildly reduced"), (49.5, "preserved"), (50, "preserved"), (75, "preserved")],
+)
+def test_default_categories(ef, label):
+    assert h.ef_category(ef) == label
+
+
+def test_category_unknown_and_custom_table():
+    assert h.ef_category(None) == ""
+    assert h.ef_category(float("nan")) == ""
+    table = [(29, "severe"), (39, "moderate"), (51, "mild"), (None, "normal")]
+    assert [h.ef_category(v, table) for v in (20, 35, 51, 52)] == ["severe", "moderate", "mild", "normal"]
+
+
+def test_category_table_validation_and_json_round_trip():
+    table = h.validate_categories([(40, "reduced"), (49, "mildly reduced"), (100, "preserved")])
+    assert table[-1] == (None, "preserved")  # last row becomes open-ended
+    assert h.categories_from_json(h.categories_to_json(table)) == table
+    assert h.categories_from_json("not json") == h.DEFAULT_CATEGORIES
+    assert h.categories_from_json("") == h.DEFAULT_CATEGORIES
+    with pytest.raises(ValueError):
+        h.validate_categories([(49, "a"), (40, "b"), (None, "c")])
+    with pytest.raises(ValueError):
+        h.validate_categories([(40, ""), (None, "b")])
+    with pytest.raises(ValueError):
+        h.validate_categories([(None, "a"), (None, "b")])
+    assert h.describe_categories(h.DEFAULT_CATEGORIES) == "≤40 reduced · 41–49 mildly reduced · ≥50 preserved"
+
+
+def test_formatting():
+    assert h.format_time(1.2345) == "1.23 s"
+    assert h.format_time(float("nan")) == "–"
+    assert h.format_ef(55.04, 2.26) == "55.0 ± 2.3 %"
+    assert h.format_ef(None) == "–"
+    assert h.format_ef(61.0) == "61.0 %"
+    assert h.format_duration(100, 50.0) == "2.0 s"
+    assert h.short_sha("abcdef0123456789") == "abcdef01"
+
+
+def test_weights_label_names_the_hash():
+    class Info:
+        name = "echonet-seg"
+        sha256 = "ff" * 32
+
+    assert h.weights_label(Info()) == "echonet-seg (sha256 ffffffff)"
+
+
+def test_parse_triplet():
+    assert h.parse_triplet("") is None
+    assert h.parse_triplet("32.5, 32.6, 32.9") == (32.5, 32.6, 32.9)
+    assert h.parse_triplet("50") == (50.0, 50.0, 50.0)
+    with pytest.raises(ValueError):
+        h.parse_triplet("1, 2")
+    with pytest.raises(ValueError):
+        h.parse_triplet("a, b, c")
+    assert h.format_triplet((1.0, 2.5, 3.0)) == "1, 2.5, 3"
+
+
+def test_heart_phase():
+    ed, es = [0, 40], [20, 60]
+    got = {f: h.heart_phase(f, ed, es) for f in (0, 10, 20, 30, 40, 50, 60, 70)}
+    assert got == {0: "ED", 10: "systole", 20: "ES", 30: "diastole", 40: "ED", 50: "systole", 60: "ES",
+                   70: "diastole"}
+    # before the first marker: the phase that leads into it
+    assert h.heart_phase(5, [30], [10]) == "systole"
+    assert h.heart_phase(5, [10], [30]) == "diastole"
+    assert h.heart_phase(5, [], []) == ""
+
+
+def test_markers():
+    assert h.next_marker(5, [0, 10, 20], +1) == 10
+    assert h.next_marker(10, [0, 10, 20], +1) == 20
+    assert h.next_marker(20, [0, 10, 20], +1) is None
+    assert h.next_marker(10, [0, 10, 20], -1) == 0
+    assert h.next_marker(0, [0, 10, 20], -1) is None
+
+
+class TestPlaybackClock:
+    def test_on_time_ticks_show_every_frame(self):
+        c = h.PlaybackClock(100, fps=50)
+        c.reset(0.0, 7)
+        shown = []
+        now = c.first_delay(0.0)
+        assert now == pytest.approx(0.02)
+        for _ in range(10):
+            f, delay = c.advance(now)
+            shown.append(f)
+            assert delay == pytest.approx(0.02, abs=1e-9)
+            now += delay
+        assert shown == list(range(8, 18))
+        assert c.skipped == 0
+
+    def test_late_ticks_do_not_drift(self):
+        """Each tick fires 3 ms late and rendering takes 4 ms: after 10 s we are still at frame 500."""
+        c = h.PlaybackClock(10_000, fps=50)
+        c.reset(0.0, 0)
+        now = c.first_delay(0.0) + 0.003
+        f = 0
+        while now < 10.0:
+            f, _ = c.advance(now)
+            now += 0.004  # render
+            delay = c.t0 + (c.k + 1) / c.rate - now
+            now += max(delay, 0) + 0.003
+        assert f == 500 - 1 or f == 500
+        assert c.skipped == 0
+
+    def test_skips_only_when_far_behind(self):
+        c = h.PlaybackClock(1000, fps=100)
+        c.reset(0.0, 0)
+        f, _ = c.advance(0.025)  # 2.5 frames due: small lag, no skip
+        assert f == 1 and c.skipped == 0
+        f, _ = c.advance(0.5)  # 50 frames due: jump
+        assert f == 50 and c.skipped > 0
+
+    def test_speed_and_wrap(self):
+        c = h.PlaybackClock(10, fps=40, speed=0.25)
+        assert c.rate == 10
+        c.reset(0.0, 9)
+        f, delay = c.advance(0.1)
+        assert f == 0 and delay == pytest.approx(0.1)
+
+
+def _disc(shape, cx, cy, r):
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    return (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+
+
+def test_overlay_rgba_alpha_exactly_on_mask():
+    m = _disc((60, 80), 40, 30, 12)
+    rgba = h.overlay_rgba(m, (10, 20, 30), 0.5)
+    assert rgba.shape == (60, 80, 4) and rgba.dtype == np.uint8
+    assert np.array_equal(rgba[..., 3] > 0, m)
+    assert tuple(rgba[30, 40]) == (10, 20, 30, 128)
+    assert not h.overlay_rgba(m, (1, 2, 3), 0.0).any()
+
+
+def test_contour_path_traces_the_mask_boundary():
+    m = _disc((60, 80), 20, 30, 8) | _disc((60, 80), 60, 30, 6)
+    xs, ys = h.contour_path(m)
+    assert np.isnan(xs).sum() == 2  # two closed contours, NaN-separated
+    pts = np.column_stack([xs, ys])
+    pts = pts[np.isfinite(pts[:, 0])]
+    cols, rows = (pts[:, 0] - 0.5).astype(int), (pts[:, 1] - 0.5).astype(int)
+    assert m[rows, cols].all()  # every vertex is a mask pixel centre
+    inner = m.copy()
+    inner[1:-1, 1:-1] = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    assert not inner[rows, cols].all()  # ... on the boundary, not the interior
+    assert h.contour_path(np.zeros((5, 5), bool))[0].size == 0
+
+
+def test_composite_overlay():
+    frame = np.full((60, 80), 100, np.uint8)
+    m = _disc((60, 80), 40, 30, 12)
+    out = h.composite_overlay(frame, m, (255, 0, 0), 0.5, contour=False)
+    assert out.shape == (60, 80, 3)
+    assert tuple(out[30, 40]) == (178, 50, 50)
+    assert (out[~m] == 100).all()
+    with_line = h.composite_overlay(frame, m, (255, 0, 0), 0.5, contour=True)
+    assert (with_line[~m] == 100).all()  # the outline is drawn on the mask's own boundary pixels
+    assert (with_line == (255, 0, 0)).all(axis=2).sum() > 20
+    assert np.array_equal(h.composite_overlay(frame, None, (1, 1, 1), 1.0)[..., 0], frame)
+
+
+def test_native_mask_cache_converts_lazily_and_evicts():
+    calls = []
+
+    def conv(m):
+        calls.append(1)
+        return m.copy()
+
+    c = h.NativeMaskCache(conv, size=2)
+    m = np.ones((3, 3), bool)
+    c.get(0, m)
+    c.get(0, m)
+    assert len(calls) == 1
+    c.get(1, m)
+    c.get(2, m)  # evicts 0
+    assert len(c) == 2
+    c.get(0, m)
+    assert len(calls) == 4
+    c.invalidate([0])
+    c.get(0, m)
+    assert len(calls) == 5
+    c.invalidate()
+    assert len(c) == 0
+    assert math.isfinite(len(calls))

@@ -1,0 +1,82 @@
+"""The window on a real study folder read by echoviewer.io (the analyzer is still a fake)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.ui.conftest import wait_all_analysed
+from tests.ui.fakes import FakeAnalyzer
+
+io = pytest.importorskip("echoviewer.io")
+if not hasattr(io, "scan_study"):
+    pytest.skip("echoviewer.io.scan_study not written yet", allow_module_level=True)
+
+
+def write_avi(path, n=40, size=(120, 160), fps=50.0):
+    h, w = size
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    assert vw.isOpened()
+    yy, xx = np.mgrid[0:h, 0:w]
+    for i in range(n):
+        r = 25 + 10 * np.cos(2 * np.pi * i / 40)
+        img = np.full((h, w), 20, np.uint8)
+        img[((xx - w / 2) / (0.6 * r)) ** 2 + ((yy - h / 2) / r) ** 2 <= 1] = 200
+        vw.write(cv2.cvtColor(img, cv2.COLOR_GRAY2BGR))
+    vw.release()
+
+
+@pytest.fixture
+def real_study(study_dir):
+    write_avi(study_dir / "a4c_1.avi")
+    write_avi(study_dir / "a4c_2.avi", n=30)
+    (study_dir / "broken.avi").write_bytes(b"this is not a video" * 20)
+    return study_dir
+
+
+def test_real_study_folder(real_study, qtbot, qsettings):
+    from echoviewer.ui.main_window import MainWindow
+
+    win = MainWindow(analyzer_factory=lambda s: FakeAnalyzer(s), qsettings=qsettings)  # real scan_study
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        assert win.open_study(real_study)
+        keys = [win.entries[k].name for k in win.order]
+        assert keys == ["a4c_1.avi", "a4c_2.avi", "broken.avi"]
+        bad = win.entries[str(real_study / "broken.avi")]
+        assert bad.state == "unreadable" and bad.message  # the reader's one-line reason
+        assert "unreadable: " + bad.message in bad.item.text()
+        assert str(real_study / "broken.avi") in bad.item.toolTip() and bad.message in bad.item.toolTip()
+        wait_all_analysed(qtbot, win)
+        e = win.entries[str(real_study / "a4c_1.avi")]
+        lp = e.loop
+        assert isinstance(lp, io.Loop)
+        assert "40 frames" in e.item.text() and "50 fps" in e.item.text()
+        win.player.seek(10)
+        img = win.player.image.image
+        assert img.shape[:2] == (lp.height, lp.width)
+        assert np.array_equal(img, lp.frame(10))
+        expected = lp.transform.mask_to_native(e.analysis.masks[10], (lp.height, lp.width))
+        assert np.array_equal(win.player.overlay.image[..., 3] > 0, expected)
+        assert not e.item.icon().isNull()
+    finally:
+        win.shutdown()
+
+
+def test_opening_a_file_opens_its_folder_with_that_loop_first(real_study, qtbot, qsettings):
+    from echoviewer.ui.main_window import MainWindow
+
+    started = []
+    win = MainWindow(analyzer_factory=lambda s: FakeAnalyzer(s), qsettings=qsettings)
+    win.worker.started.connect(started.append)
+    qtbot.addWidget(win)
+    try:
+        assert win.open_study(real_study / "a4c_2.avi")
+        assert win.study_path == str(real_study) and len(win.order) == 3
+        assert win.current_key == str(real_study / "a4c_2.avi")
+        wait_all_analysed(qtbot, win)
+        assert started[0] == str(real_study / "a4c_2.avi")  # analysed first
+    finally:
+        win.shutdown()

@@ -1,0 +1,138 @@
+"""The window with the real pipeline on a small phantom study made by `echoviewer synth`.
+
+Skipped while the pipeline or its weights (official or demo) are not available.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pipeline = pytest.importorskip("echoviewer.pipeline")
+
+
+try:
+    from echoviewer.pipeline import Analyzer  # noqa: F401
+except Exception as exc:  # noqa: BLE001
+    pytest.skip(f"echoviewer.pipeline.Analyzer not importable: {exc}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def weights_dir(tmp_path_factory):
+    """The installed weights (official or demo) when there are any; else randomly initialised demo
+    architectures, which are enough to check that the window shows exactly what the pipeline returns."""
+    from echoviewer.models import find_weights
+
+    try:
+        find_weights("segmentation")
+        find_weights("ef")
+        yield None
+        return
+    except Exception:  # noqa: BLE001 - no weights installed yet
+        pass
+    try:
+        import torch
+
+        from echoviewer.models.architectures import build_model
+        from echoviewer.models.checkpoints import save_weights
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no weights and cannot make stand-in weights: {exc}")
+    d = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    for arch, name in (("unet_small", "demo_segmentation.pt"), ("r2plus1d_mini", "demo_ef.pt")):
+        save_weights(build_model(arch), d / name, {"mean": (32, 32, 32), "std": (50, 50, 50), "demo": True,
+                                                 "provenance": {"note": "random init, UI test only"}})
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ECHOVIEWER_WEIGHTS", str(d))
+    yield d
+    mp.undo()
+
+
+def _env(tmp):
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["XDG_CONFIG_HOME"] = str(tmp / "config")
+    env["ECHOVIEWER_HOME"] = str(tmp / "home")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@pytest.fixture(scope="module")
+def phantom_study(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("phantom")
+    out = tmp / "synth"
+    r = subprocess.run(
+        [sys.executable, "-m", "echoviewer", "synth", str(out), "--videos", "2", "--frames", "60",
+         "--size", "native", "--seed", "7", "--fps", "50"],
+        capture_output=True, text=True, env=_env(tmp), cwd=ROOT, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    native = out / "Native"
+    assert len(list(native.glob("*.avi"))) == 2
+    return native
+
+
+@pytest.mark.slow
+def test_real_pipeline_results_in_the_window(phantom_study, weights_dir, qtbot, qsettings, tmp_path, monkeypatch):
+    from echoviewer.ui.main_window import MainWindow
+    from echoviewer.ui.study import DONE
+
+    monkeypatch.setenv("ECHOVIEWER_HOME", str(tmp_path / "home"))
+    win = MainWindow(qsettings=qsettings, overrides={"device": "cpu"})  # the real Analyzer and scan_study
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        assert win.open_study(phantom_study)
+        assert len(win.order) == 2
+        qtbot.waitUntil(lambda: all(e.state in (DONE, "error") for e in win.entries.values()), timeout=600_000)
+        for key in win.order:
+            e = win.entries[key]
+            assert e.state == DONE, e.message
+            win.select_loop(key)
+            qtbot.waitUntil(lambda: win.timeline.analysis is e.analysis, timeout=5000)
+            a, lp = e.analysis, e.loop
+            assert a.n_frames == lp.n_frames == win.player.n_frames
+            # overlay = the pipeline's mask of that frame, mapped to native pixels
+            frames = sorted({0, a.n_frames // 2, a.n_frames - 1} | {b.ed_frame for b in a.beats}
+                            | {b.es_frame for b in a.beats})
+            for f in frames:
+                win.player.seek(f)
+                expected = lp.transform.mask_to_native(a.masks[f], (lp.height, lp.width))
+                if expected.any():
+                    assert np.array_equal(win.player.overlay.image[..., 3] > 0, expected)
+                else:
+                    assert not win.player.overlay.isVisible()
+            # the plotted beats = the analysis' beats
+            pos = win.timeline.marker_positions()
+            np.testing.assert_allclose(pos["ed"][:, 0], [b.ed_frame / a.fps for b in a.beats])
+            np.testing.assert_allclose(pos["es"][:, 0], [b.es_frame / a.fps for b in a.beats])
+            with_ef = [b for b in a.beats if b.ef_model is not None]
+            np.testing.assert_allclose(pos["ef"][:, 1], [b.ef_model for b in with_ef])
+            np.testing.assert_allclose(pos["ef"][:, 0], [b.es_frame / a.fps for b in with_ef])
+            if a.demo:
+                assert win.summary.demo_banner.isVisibleTo(win.summary)
+        out = win.export_report("study", str(tmp_path / "report.csv"))
+        assert out is not None and out.stat().st_size > 0
+    finally:
+        win.shutdown()
+
+
+@pytest.mark.slow
+def test_gui_screenshot_subprocess(phantom_study, weights_dir, tmp_path):
+    from PySide6.QtGui import QImage
+
+    shot = tmp_path / "window.png"
+    r = subprocess.run(
+        [sys.executable, "-m", "echoviewer", "gui", str(phantom_study), "--screenshot", str(shot), "--device", "cpu"],
+        capture_output=True, text=True, env=_env(tmp_path), cwd=ROOT, timeout=700,
+    )
+    assert r.returncode == 0, r.stderr
+    img = QImage(str(shot))
+    assert (img.width(), img.height()) == (1400, 900)

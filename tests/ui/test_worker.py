@@ -1,0 +1,182 @@
+"""The worker bridge: queue order, progress chunks, failures, re-prioritising, cancel, settings."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from echoviewer.pipeline.results import AnalysisSettings
+from echoviewer.ui.worker import AnalysisBridge, AnalysisWorker
+from tests.ui.fakes import FakeAnalyzer, FakeLoop
+
+
+class Recorder:
+    def __init__(self, worker):
+        self.events = []
+        self.results = {}
+        self.chunks = {}
+        worker.started.connect(lambda k: self.events.append(("started", k)))
+        worker.finished.connect(self._finished)
+        worker.failed.connect(lambda k, m: self.events.append(("failed", k, m)))
+        worker.cancelled.connect(lambda k: self.events.append(("cancelled", k)))
+        worker.progress.connect(self._progress)
+
+    def _finished(self, k, a):
+        self.events.append(("finished", k))
+        self.results[k] = a
+
+    def _progress(self, k, p):
+        if p.frames is not None:
+            self.chunks.setdefault(k, []).append((np.asarray(p.frames), np.asarray(p.masks)))
+
+    def of(self, kind):
+        return [e[1] for e in self.events if e[0] == kind]
+
+
+@pytest.fixture
+def bridge(qtbot):
+    made = []
+
+    def make(factory, settings=None):
+        w = AnalysisWorker(factory, settings or AnalysisSettings(), reopen=None)
+        b = AnalysisBridge(w)
+        rec = Recorder(w)
+        b.start()
+        made.append(b)
+        return w, rec
+
+    yield make
+    for b in made:
+        assert b.shutdown(10000)
+
+
+def _loops(tmp_path, n=3, frames=24):
+    return [FakeLoop(tmp_path / f"loop{i}.avi", n_frames=frames) for i in range(n)]
+
+
+def test_analyses_every_loop_current_first_with_mask_chunks(bridge, qtbot, tmp_path):
+    loops = _loops(tmp_path)
+    w, rec = bridge(lambda s: FakeAnalyzer(s, chunk=5))
+    w.submit(loops, first=str(loops[2].path), frame=7)
+    qtbot.waitUntil(lambda: len(rec.results) == 3, timeout=10000)
+    assert rec.of("started") == [str(loops[2].path), str(loops[0].path), str(loops[1].path)]
+    # progress chunks carry every frame's mask, equal to the final masks
+    for lp in loops:
+        k = str(lp.path)
+        frames = np.concatenate([f for f, _ in rec.chunks[k]])
+        assert sorted(frames.tolist()) == list(range(lp.n_frames))
+        for f, m in rec.chunks[k]:
+            assert np.array_equal(m, rec.results[k].masks[f])
+    assert rec.results[str(loops[0].path)].path == str(loops[0].path)
+
+
+def test_priority_frame_reaches_the_analyzer(bridge, qtbot, tmp_path):
+    loops = _loops(tmp_path, n=1)
+    made = []
+    w, rec = bridge(lambda s: made.append(FakeAnalyzer(s)) or made[-1])
+    w.submit(loops, first=str(loops[0].path), frame=11)
+    qtbot.waitUntil(lambda: len(rec.results) == 1, timeout=10000)
+    assert made[0].calls == [(str(loops[0].path), 11)]
+
+
+def test_failure_is_reported_and_the_queue_goes_on(bridge, qtbot, tmp_path):
+    loops = _loops(tmp_path)
+    w, rec = bridge(lambda s: FakeAnalyzer(s, fail_on="loop1"))
+    w.submit(loops)
+    qtbot.waitUntil(lambda: len(rec.results) == 2 and bool(rec.of("failed")), timeout=10000)
+    failed = [e for e in rec.events if e[0] == "failed"]
+    assert failed[0][1] == str(loops[1].path)
+    assert "model exploded on loop1.avi" in failed[0][2] and "\n" not in failed[0][2]
+
+
+def test_factory_error_fails_each_job_without_killing_the_worker(bridge, qtbot, tmp_path):
+    loops = _loops(tmp_path, n=2)
+
+    def factory(s):
+        raise OSError("weights file is truncated")
+
+    w, rec = bridge(factory)
+    w.submit(loops)
+    qtbot.waitUntil(lambda: len(rec.of("failed")) == 2, timeout=10000)
+    assert all("weights file is truncated" in e[2] for e in rec.events if e[0] == "failed")
+
+
+def test_selecting_another_loop_cancels_and_requeues_the_current_one(bridge, qtbot, tmp_path):
+    loops = _loops(tmp_path, n=3, frames=40)
+    gate = threading.Event()
+    made = []
+    w, rec = bridge(lambda s: made.append(FakeAnalyzer(s, chunk=4, gate=gate)) or made[-1])
+    w.submit(loops, first=str(loops[0].path))
+    qtbot.waitUntil(lambda: rec.of("started") == [str(loops[0].path)], timeout=5000)
+    w.prioritize(str(loops[2].path), frame=3)
+    gate.set()
+    qtbot.waitUntil(lambda: len(rec.results) == 3, timeout=10000)
+    assert rec.of("cancelled") == [str(loops[0].path)]
+    assert rec.of("started") == [str(loops[0].path), str(loops[2].path), str(loops[0].path), str(loops[1].path)]
+    assert made[0].cancelled == [str(loops[0].path)]
+    assert (str(loops[2].path), 3) in made[0].calls
+
+
+def test_cancel_all_stops_the_job_and_clears_the_queue(bridge, qtbot, tmp_path):
+    loops = _loops(tmp_path, n=3, frames=40)
+    gate = threading.Event()
+    w, rec = bridge(lambda s: FakeAnalyzer(s, chunk=4, gate=gate))
+    w.submit(loops)
+    qtbot.waitUntil(lambda: len(rec.of("started")) == 1, timeout=5000)
+    w.cancel_all()
+    gate.set()
+    qtbot.waitUntil(lambda: bool(rec.of("cancelled")), timeout=5000)
+    qtbot.wait(200)
+    assert rec.results == {}
+    assert w.pending() == [] and w.current() is None
+
+
+def test_new_settings_reload_the_analyzer(bridge, qtbot, tmp_path):
+    loops = _loops(tmp_path, n=1)
+    seen = []
+    w, rec = bridge(lambda s: seen.append(s) or FakeAnalyzer(s))
+    w.submit(loops)
+    qtbot.waitUntil(lambda: len(rec.results) == 1, timeout=10000)
+    new = AnalysisSettings(device="cpu", mean=(1.0, 2.0, 3.0))
+    w.set_settings(new)
+    rec.results.clear()
+    w.submit(loops)
+    qtbot.waitUntil(lambda: len(rec.results) == 1, timeout=10000)
+    assert seen == [AnalysisSettings(), new]
+    assert rec.results[str(loops[0].path)].settings == new
+
+
+def test_shutdown_while_busy_joins_quickly(qtbot, tmp_path):
+    import time
+
+    gate = threading.Event()
+    w = AnalysisWorker(lambda s: FakeAnalyzer(s, chunk=2, gate=gate), AnalysisSettings(), reopen=None)
+    b = AnalysisBridge(w)
+    b.start()
+    started = []
+    w.started.connect(started.append)
+    w.submit(_loops(tmp_path, n=2, frames=40))
+    qtbot.waitUntil(lambda: bool(started), timeout=5000)
+    t0 = time.perf_counter()
+    threading.Timer(0.05, gate.set).start()
+    assert b.shutdown(5000)
+    assert time.perf_counter() - t0 < 3
+    assert not b.thread.isRunning()
+
+
+def test_thread_setup_hook_runs_in_the_worker_thread_before_each_job(qtbot, tmp_path):
+    calls = []
+    w = AnalysisWorker(lambda s: FakeAnalyzer(s), AnalysisSettings(), reopen=None,
+                       thread_setup=lambda: calls.append(threading.get_ident()))
+    b = AnalysisBridge(w)
+    done = []
+    w.finished.connect(lambda k, a: done.append(k))
+    b.start()
+    try:
+        w.submit(_loops(tmp_path, n=2))
+        qtbot.waitUntil(lambda: len(done) == 2, timeout=10000)
+        assert len(calls) == 2 and threading.get_ident() not in calls
+    finally:
+        assert b.shutdown(5000)
