@@ -22,6 +22,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("train", "echoviewer.training.cli"),
     ("export-corrections", "echoviewer.export.cli"),
     ("demo", "echoviewer.demo"),
+    ("selftest", "echoviewer.selftest"),
 ]
 
 

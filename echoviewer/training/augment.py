@@ -42,19 +42,21 @@ class Augment:
         size = f.shape[1]
         mat = self._matrix(rng, size)
         if mat is not None:
-            f = np.stack([cv2.warpAffine(x, mat, (size, size), flags=cv2.INTER_LINEAR) for x in f])
+            # (warpAffine drops a trailing channel axis of 1: restore the shape)
+            f = np.stack([cv2.warpAffine(x, mat, (size, size), flags=cv2.INTER_LINEAR) for x in f]).reshape(f.shape)
             if m is not None:
                 m = np.stack([cv2.warpAffine(x.astype(np.uint8), mat, (size, size), flags=cv2.INTER_NEAREST)
                               for x in m]).astype(bool)
         x = f.astype(np.float32) / 255.0
-        x = np.power(x, rng.uniform(*self.gamma)) * rng.uniform(*self.gain)
+        x = np.power(x, np.float32(rng.uniform(*self.gamma))) * np.float32(rng.uniform(*self.gain))
         sd = rng.uniform(*self.noise_sd) / 255.0
         if sd > 0:
             # Multiplicative (speckle-like) noise on tissue, a little additive everywhere.
-            x = x * (1 + rng.normal(0, sd * 2, x.shape[:-1] + (1,)).astype(np.float32))
-            x += rng.normal(0, sd / 2, x.shape[:-1] + (1,)).astype(np.float32)
+            shape = x.shape[:-1] + (1,)
+            x = x * (1 + (sd * 2) * rng.standard_normal(shape, dtype=np.float32))
+            x += (sd / 2) * rng.standard_normal(shape, dtype=np.float32)
         if rng.random() < self.dropout_p:
-            drop = rng.random(x.shape[:-1]) < rng.uniform(*self.dropout)
+            drop = rng.random(x.shape[:-1], dtype=np.float32) < rng.uniform(*self.dropout)
             x[drop] = 0
         out = np.clip(x * 255.0, 0, 255).astype(np.uint8)
         if single:

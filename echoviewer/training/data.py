@@ -28,8 +28,9 @@ class TrainingSet:
     loops: list[LabelledLoop] = field(default_factory=list)
 
     def seg_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        f = np.stack(self.seg_frames)
-        return np.repeat(f[..., None], 3, axis=-1), np.stack(self.seg_masks)
+        """Frames (N,112,112,1) grey — augmented as one channel, expanded to 3 by normalise —
+        and masks (N,112,112)."""
+        return np.stack(self.seg_frames)[..., None], np.stack(self.seg_masks)
 
     def add(self, other: "TrainingSet") -> None:
         self.seg_frames += other.seg_frames
@@ -83,7 +84,7 @@ def echonet_set(folder: str | Path, splits: tuple[str, ...] = ("TRAIN",), log=No
 
 
 def clip_sampler(loops: list[LabelledLoop], frames: int, period: int, jitter: int = 4):
-    """A function rng -> (clip (frames,112,112,3) uint8, EF) drawing a random beat of a random loop."""
+    """A function rng -> (clip (frames,112,112,1) grey uint8, EF) drawing a random beat of a random loop."""
     span = (frames - 1) * period + 1
 
     def sample(rng: np.random.Generator):
@@ -96,6 +97,6 @@ def clip_sampler(loops: list[LabelledLoop], frames: int, period: int, jitter: in
         clip = np.zeros((frames,) + lp.frames.shape[1:], np.uint8)
         ok = idx < t
         clip[ok] = lp.frames[idx[ok]]
-        return np.repeat(clip[..., None], 3, axis=-1), float(lp.efs[b])
+        return clip[..., None], float(lp.efs[b])
 
     return sample

@@ -37,8 +37,11 @@ class TrainConfig:
 
 
 def normalise(frames_u8: np.ndarray, mean, std) -> torch.Tensor:
-    """(...,H,W,3) uint8 -> float tensor (...,3,H,W) with (x - mean) / std on the 0-255 scale."""
+    """(...,H,W,3) or grey (...,H,W,1) uint8 -> float tensor (...,3,H,W), (x - mean) / std on the
+    0-255 scale (a grey frame is the model's three identical channels)."""
     x = torch.from_numpy(np.ascontiguousarray(frames_u8)).float()
+    if x.shape[-1] == 1:
+        x = x.expand(*x.shape[:-1], 3)
     x = (x - torch.tensor(mean, dtype=torch.float32)) / torch.tensor(std, dtype=torch.float32)
     return x.movedim(-1, -3)
 
@@ -51,6 +54,8 @@ def channel_stats(frames_u8: np.ndarray, sample: int = 4000, seed: int = 0) -> t
     x = flat[idx].astype(np.float64)
     mean = x.mean(axis=(0, 1, 2))
     std = x.std(axis=(0, 1, 2))
+    if len(mean) == 1:  # grey frames: the three model channels are identical
+        mean, std = np.repeat(mean, 3), np.repeat(std, 3)
     return tuple(float(v) for v in mean), tuple(float(max(v, 1e-3)) for v in std)
 
 
@@ -74,7 +79,7 @@ def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def train_segmentation(model: nn.Module, frames: np.ndarray, masks: np.ndarray, mean, std,
                        cfg: TrainConfig, log: Log = _print) -> dict:
-    """frames (N,112,112,3) uint8, masks (N,112,112) bool. The model returns logits (N,1,H,W)."""
+    """frames (N,112,112,3|1) uint8, masks (N,112,112) bool. The model returns logits (N,1,H,W)."""
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -109,7 +114,7 @@ def train_segmentation(model: nn.Module, frames: np.ndarray, masks: np.ndarray, 
 
 def train_ef(model: nn.Module, sample_clip: Callable[[np.random.Generator], tuple[np.ndarray, float]],
              mean, std, cfg: TrainConfig, log: Log = _print) -> dict:
-    """``sample_clip(rng)`` -> (clip (F,112,112,3) uint8, EF %). The model maps (N,3,F,H,W) -> (N,1)."""
+    """``sample_clip(rng)`` -> (clip (F,112,112,3|1) uint8, EF %). The model maps (N,3,F,H,W) -> (N,1)."""
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
