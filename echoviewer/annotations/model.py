@@ -67,6 +67,8 @@ class Corrections:
         self._undo: list[dict] = []
         self._redo: list[dict] = []
         self.listeners: list = []  # called with (self, action) after each completed edit, undo and redo
+        self._mask_tracings: dict[int, Tracing | None] = {}  # per frame; an analysis' masks never change
+        self._mask_tracings_of = analysis
 
     # -- construction -------------------------------------------------------------------------
     @staticmethod
@@ -77,7 +79,8 @@ class Corrections:
             for b in analysis.beats:
                 beats.append({
                     "id": b.number, "ed_frame": b.ed_frame, "es_frame": b.es_frame, "origin": "model",
-                    "excluded": not b.included, "exclude_reason": None if b.included else "; ".join(b.flags),
+                    "excluded": not b.included,
+                    "exclude_reason": None if b.included else ("; ".join(b.flags) or "excluded by the analysis"),
                     "tracings": {},
                     "model": {"ed_frame": b.ed_frame, "es_frame": b.es_frame, "ef_model": b.ef_model,
                               "ef_seg": b.ef_seg, "edv": b.edv, "esv": b.esv, "included": b.included},
@@ -123,12 +126,33 @@ class Corrections:
         frame = beat[f"{phase}_frame"]
         if self.analysis is None or not (0 <= frame < len(self.analysis.masks)):
             return None
-        return tracing_from_mask(self.analysis.masks[frame])
+        if self._mask_tracings_of is not self.analysis:  # a new analysis (re-analysed loop)
+            self._mask_tracings, self._mask_tracings_of = {}, self.analysis
+        key = int(frame)
+        if key not in self._mask_tracings:
+            self._mask_tracings[key] = tracing_from_mask(self.analysis.masks[frame])
+        return self._mask_tracings[key]
 
     def values(self) -> list[BeatValues]:
+        return self._values_of(self.beats)
+
+    def preview_tracing(self, beat_id: int, phase: str, contour, apex, base_mid) -> tuple[list[BeatValues], dict]:
+        """(values(), summary()) as they would be after set_tracing(...), without changing anything
+        (no undo step, no audit entry, no listeners): live values while a tracing is being dragged."""
+        if phase not in PHASES:
+            raise ValueError(f"phase must be one of {PHASES}")
+        t = {"contour": np.asarray(contour, float).reshape(-1, 2).tolist(),
+             "apex": np.asarray(apex, float).tolist(), "base_mid": np.asarray(base_mid, float).tolist()}
+        beats = [{**b, "tracings": {**b["tracings"], phase: t}} if b["id"] == beat_id else b for b in self.beats]
+        if not any(b["id"] == beat_id for b in beats):
+            raise KeyError(f"no beat {beat_id}")
+        vals = self._values_of(beats)
+        return vals, self._summary_of(vals)
+
+    def _values_of(self, beats: list[dict]) -> list[BeatValues]:
         cm = None if self.analysis is None else self.analysis.cm_per_pixel_grid
         out = []
-        beats = sorted(self.beats, key=lambda b: b["es_frame"])
+        beats = sorted(beats, key=lambda b: b["es_frame"])
         for n, b in enumerate(beats, start=1):
             ted, tes = self.tracing(b, "ed"), self.tracing(b, "es")
             edv = ted.volume(cm) if ted is not None else None
@@ -142,7 +166,11 @@ class Corrections:
         return out
 
     def summary(self) -> dict[str, Any]:
-        vals = [v for v in self.values() if not v.excluded and v.ef is not None]
+        return self._summary_of(self.values())
+
+    @staticmethod
+    def _summary_of(values: list[BeatValues]) -> dict[str, Any]:
+        vals = [v for v in values if not v.excluded and v.ef is not None]
         efs = np.array([v.ef for v in vals], float)
         return {
             "ef_mean": float(efs.mean()) if len(efs) else None,
@@ -150,7 +178,7 @@ class Corrections:
             "beats_used": len(vals),
             "edv_mean": float(np.mean([v.edv for v in vals])) if vals else None,
             "esv_mean": float(np.mean([v.esv for v in vals])) if vals else None,
-            "corrected_beats": [v.number for v in self.values() if v.corrected],
+            "corrected_beats": [v.number for v in values if v.corrected],
         }
 
     # -- edits --------------------------------------------------------------------------------

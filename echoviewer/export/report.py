@@ -1,4 +1,11 @@
-"""The CSV report: one row per beat and one summary row per loop (same content in CLI and GUI)."""
+"""The CSV report: one row per beat and one summary row per loop (same content in CLI and GUI).
+
+The first columns (up to ``device``) are the `analyze` report contract: the model's values. The
+columns after them carry a sonographer's corrections (``echoviewer.annotations``) side by side:
+``corrected`` (0/1), the corrected EF / EDV / ESV (method of disks on the corrected tracings) and
+ED / ES frames, and why a beat is left out of the corrected mean. Without corrections (the CLI)
+``corrected`` is 0 and the other correction columns are empty.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,9 @@ COLUMNS = [
     "volume_unit", "hr_bpm", "fps", "n_frames", "clip_start", "clip_mode", "included", "flags",
     "ef_sd", "beats_used", "method", "seg_weights", "seg_weights_sha256", "ef_weights",
     "ef_weights_sha256", "weights_note", "mean", "std", "device",
+    # corrections (appended: the columns above are the CLI report contract)
+    "corrected", "ef_corrected", "edv_corrected", "esv_corrected", "ed_frame_corrected", "es_frame_corrected",
+    "exclude_reason", "ef_sd_corrected", "beats_used_corrected",
 ]
 
 METHOD = "single-plane apical 4-chamber; EF model per beat (EchoNet-Dynamic clip at max(ES-32,0)); " \
@@ -33,8 +43,44 @@ def _weights_note(a) -> str:
     return DEMO_LABEL if a.demo else ""
 
 
-def rows_for(a) -> list[dict]:
-    """Report rows of one LoopAnalysis: its beats, then the summary row (beat = "mean")."""
+def _model_beat_row(b) -> dict:
+    return {
+        "beat": b.number,
+        "ed_frame": b.ed_frame,
+        "es_frame": b.es_frame,
+        "ef_model": _fmt(b.ef_model),
+        "ef_seg": _fmt(b.ef_seg),
+        "ef_area_length": _fmt(b.ef_area_length),
+        "edv": _fmt(b.edv),
+        "esv": _fmt(b.esv),
+        "hr_bpm": "",
+        "clip_start": "" if b.clip_start is None else b.clip_start,
+        "clip_mode": b.clip_mode,
+        "included": int(b.included),
+        "flags": "; ".join(b.flags),
+    }
+
+
+def _corrected_cols(v) -> dict:
+    """The correction columns of one beat as reported after corrections (a BeatValues)."""
+    return {
+        "corrected": int(bool(v.corrected)),
+        "ef_corrected": _fmt(v.ef),
+        "edv_corrected": _fmt(v.edv),
+        "esv_corrected": _fmt(v.esv),
+        "ed_frame_corrected": v.ed_frame,
+        "es_frame_corrected": v.es_frame,
+        "exclude_reason": (v.exclude_reason or "excluded") if v.excluded else "",
+    }
+
+
+def rows_for(a, corrections=None) -> list[dict]:
+    """Report rows of one LoopAnalysis: its beats, then the summary row (beat = "mean").
+
+    With ``corrections`` (an ``echoviewer.annotations.Corrections`` of this loop) every beat row also
+    carries its corrected values; a beat the sonographer deleted keeps its model values with
+    ``exclude_reason`` "deleted", one they added has empty model columns. Rows follow the ED frame.
+    """
     common = {
         "file": a.path,
         "volume_unit": a.volume_unit,
@@ -51,24 +97,27 @@ def rows_for(a) -> list[dict]:
         "device": a.device,
     }
     rows = []
-    for b in a.beats:
-        rows.append({
-            **common,
-            "beat": b.number,
-            "ed_frame": b.ed_frame,
-            "es_frame": b.es_frame,
-            "ef_model": _fmt(b.ef_model),
-            "ef_seg": _fmt(b.ef_seg),
-            "ef_area_length": _fmt(b.ef_area_length),
-            "edv": _fmt(b.edv),
-            "esv": _fmt(b.esv),
-            "hr_bpm": "",
-            "clip_start": "" if b.clip_start is None else b.clip_start,
-            "clip_mode": b.clip_mode,
-            "included": int(b.included),
-            "flags": "; ".join(b.flags),
-        })
-    rows.append({
+    summary = None
+    if corrections is None:
+        for b in a.beats:
+            rows.append({**common, **_model_beat_row(b), "corrected": 0})
+    else:
+        values = corrections.values()
+        summary = corrections.summary()
+        model_vals = {v.id: v for v in values if v.origin == "model"}
+        keyed = []
+        for b in a.beats:
+            v = model_vals.pop(b.number, None)
+            if v is None:  # deleted by the sonographer
+                row = {**common, **_model_beat_row(b), "corrected": 1, "exclude_reason": "deleted"}
+                keyed.append((b.ed_frame, row))
+            else:
+                keyed.append((v.ed_frame, {**common, **_model_beat_row(b), **_corrected_cols(v)}))
+        for v in values:
+            if v.origin != "model" or v.id in model_vals:  # added by the sonographer (or no model beat)
+                keyed.append((v.ed_frame, {**common, "beat": v.id, "hr_bpm": "", **_corrected_cols(v)}))
+        rows = [r for _, r in sorted(keyed, key=lambda kr: kr[0])]
+    mean_row = {
         **common,
         "beat": "mean",
         "ef_model": _fmt(a.ef_mean),
@@ -79,23 +128,45 @@ def rows_for(a) -> list[dict]:
         "hr_bpm": _fmt(a.hr_bpm, 1),
         "beats_used": len([b for b in a.beats if b.included and b.ef_model is not None]),
         "flags": "; ".join(a.flags),
-    })
+        "corrected": 0,
+    }
+    if summary is not None:
+        mean_row.update({
+            "corrected": int(any(r.get("corrected") == 1 for r in rows)),
+            "ef_corrected": _fmt(summary["ef_mean"]),
+            "ef_sd_corrected": _fmt(summary["ef_sd"]),
+            "edv_corrected": _fmt(summary["edv_mean"]),
+            "esv_corrected": _fmt(summary["esv_mean"]),
+            "beats_used_corrected": summary["beats_used"],
+        })
+    rows.append(mean_row)
     return rows
 
 
-def report_text(analyses: Iterable) -> str:
+def _corrections_of(a, corrections_by_path: dict | None):
+    if not corrections_by_path:
+        return None
+    c = corrections_by_path.get(a.path)
+    if c is None:
+        c = corrections_by_path.get(str(Path(a.path)))
+    return c
+
+
+def report_text(analyses: Iterable, corrections_by_path: dict | None = None) -> str:
+    """The report as CSV text; ``corrections_by_path`` maps a loop's path (LoopAnalysis.path) to its
+    Corrections (loops without an entry are reported uncorrected)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for a in analyses:
-        for r in rows_for(a):
+        for r in rows_for(a, _corrections_of(a, corrections_by_path)):
             w.writerow(r)
     return buf.getvalue()
 
 
-def write_report(analyses: Iterable, path) -> Path:
+def write_report(analyses: Iterable, path, corrections_by_path: dict | None = None) -> Path:
     path = Path(path)
-    text = report_text(analyses)
+    text = report_text(analyses, corrections_by_path)
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
     return path
 

@@ -318,3 +318,108 @@ class NativeMaskCache:
 
     def __len__(self) -> int:
         return len(self._d)
+
+
+# -- corrections ---------------------------------------------------------------------------------
+def resample_closed(points: np.ndarray, n: int) -> np.ndarray:
+    """``n`` points evenly spaced by arc length along a closed polygon (N,2), starting at its first point."""
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(p) < 2 or n < 1:
+        return p.copy()
+    closed = np.vstack([p, p[:1]])
+    seg = np.hypot(*np.diff(closed, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    total = cum[-1]
+    if total <= 0:
+        return np.repeat(p[:1], n, axis=0)
+    s = np.arange(n) * (total / n)
+    x = np.interp(s, cum, closed[:, 0])
+    y = np.interp(s, cum, closed[:, 1])
+    return np.stack([x, y], axis=1)
+
+
+def polygon_area(points: np.ndarray) -> float:
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    x, y = p[:, 0], p[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def editable_points(contour: np.ndarray, lo: int = 16, hi: int = 24, spacing: float = 6.0,
+                    smooth: float = 1.0) -> np.ndarray:
+    """A mask's staircase contour as a few handles for editing: smoothed (Gaussian, ``smooth`` units
+    along the contour), one point every ~``spacing`` units of perimeter (``lo``..``hi`` points, evenly
+    spaced), scaled about the centroid to the contour's area, so the editable polygon measures within
+    about 1-2 % of the mask's method-of-disks volume."""
+    c = np.asarray(contour, dtype=np.float64).reshape(-1, 2)
+    if len(c) < 3:
+        return c.copy()
+    closed = np.vstack([c, c[:1]])
+    perimeter = float(np.hypot(*np.diff(closed, axis=0).T).sum())
+    n = int(min(max(round(perimeter / spacing), lo), hi))
+    dense_n = 512
+    d = resample_closed(c, dense_n)
+    step = perimeter / dense_n
+    if smooth > 0 and step > 0:
+        k = int(4 * smooth / step) + 1
+        k = min(k, dense_n // 2 - 1)
+        w = np.exp(-0.5 * (np.arange(-k, k + 1) * step / smooth) ** 2)
+        w /= w.sum()
+        d = np.stack([np.convolve(np.concatenate([d[-k:, i], d[:, i], d[:k, i]]), w, "valid")
+                      for i in range(2)], axis=1)
+    r = resample_closed(d, n)
+    a0, a1 = polygon_area(c), polygon_area(r)
+    if a0 > 0 and a1 > 0:
+        centre = r.mean(axis=0)
+        r = centre + (r - centre) * np.sqrt(a0 / a1)
+    return r
+
+
+def nearest_edge(points: np.ndarray, p) -> tuple[int, float, np.ndarray]:
+    """Edge i (points[i] -> points[i+1], closed) nearest to ``p``: (i, distance, closest point on it)."""
+    a = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    b = np.roll(a, -1, axis=0)
+    q = np.asarray(p, dtype=np.float64).reshape(2)
+    d = b - a
+    ll = np.maximum((d**2).sum(axis=1), 1e-12)
+    t = np.clip(((q - a) * d).sum(axis=1) / ll, 0.0, 1.0)
+    proj = a + t[:, None] * d
+    dist = np.hypot(*(proj - q).T)
+    i = int(np.argmin(dist))
+    return i, float(dist[i]), proj[i]
+
+
+def active_beat(beats, frame: int):
+    """The beat a frame belongs to: the one whose ED..ES span holds it, else the nearest span
+    (ties go to the later beat: a frame in diastole belongs to the beat that follows). None without beats."""
+    best, best_d = None, None
+    for b in beats:
+        lo, hi = sorted((int(b.ed_frame), int(b.es_frame)))
+        d = 0 if lo <= frame <= hi else (lo - frame if frame < lo else frame - hi)
+        if best is None or d < best_d or (d == best_d and lo > min(int(best.ed_frame), int(best.es_frame))):
+            best, best_d = b, d
+    return best
+
+
+def es_after(areas, ed: int, fps: float, max_s: float = 0.6) -> int | None:
+    """A sensible ES frame for a beat starting (ED) at ``ed``: the smallest LV area within ``max_s``
+    seconds after it; a third of a second later when no areas are known. None at the end of the loop."""
+    n = len(areas) if areas is not None else 0
+    fps = float(fps) if fps and fps > 0 else 30.0
+    if areas is None or n == 0:
+        return None
+    last = min(n - 1, ed + max(2, int(round(max_s * fps))))
+    if last <= ed:
+        return None
+    window = np.asarray(areas[ed + 1 : last + 1], dtype=np.float64)
+    if not np.isfinite(window).any():
+        return int(min(n - 1, ed + max(1, int(round(fps / 3)))))
+    return int(ed + 1 + int(np.nanargmin(window)))
+
+
+def loop_corrected(values, analysis) -> bool:
+    """Whether corrections changed anything in a loop: a corrected beat, or a model beat deleted."""
+    if values is None:
+        return False
+    if any(v.corrected for v in values):
+        return True
+    return {int(v.id) for v in values if v.origin == "model"} != {int(b.number) for b in analysis.beats}

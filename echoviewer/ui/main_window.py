@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from echoviewer import DEMO_LABEL
 from echoviewer.ui import theme
+from echoviewer.ui.correction import CorrectionController
 from echoviewer.ui.helpers import composite_overlay
 from echoviewer.ui.player import CinePlayer
 from echoviewer.ui.settings import (
@@ -42,7 +43,13 @@ from echoviewer.ui.settings import (
 from echoviewer.ui.study import ANALYSING, DONE, ERROR, QUEUED, UNREADABLE, LoopEntry, StudyList
 from echoviewer.ui.summary import SummaryPanel
 from echoviewer.ui.timeline import TimelineWidget, legend_html
-from echoviewer.ui.worker import AnalysisBridge, AnalysisWorker, AnalyzerFactory, default_reopen
+from echoviewer.ui.worker import (
+    AnalysisBridge,
+    AnalysisWorker,
+    AnalyzerFactory,
+    default_analyzer_factory,
+    default_reopen,
+)
 
 #: Share of the progress bar per pipeline stage (segmenting dominates).
 STAGE_SPAN = {"segment": (0, 80), "beats": (80, 85), "ef": (85, 100), "done": (100, 100)}
@@ -141,6 +148,7 @@ class MainWindow(QMainWindow):
             if v is not None:
                 setattr(self.settings, k, v)
         self._scan = scan or _default_scan
+        self.analyzer_factory = analyzer_factory or default_analyzer_factory
         self.entries: dict[str, LoopEntry] = {}
         self.order: list[str] = []
         self.current_key: str | None = None
@@ -233,11 +241,14 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 100)
         self.progress.hide()
         self.weights_label = QLabel("")
+        self.save_label = QLabel("")  # corrections: saved / saved to the per-user folder / not saved
         sb = self.statusBar()
         sb.addWidget(self.status_label, 1)
         sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.save_label)
         sb.addPermanentWidget(self.weights_label)
 
+        self.corrector = CorrectionController(self)
         self._build_actions()
         self._update_recent()
         self._thumb_timer = QTimer(self)
@@ -291,6 +302,34 @@ class MainWindow(QMainWindow):
         self.act_fit = self._action("Fit image", p.fit, "F", "Fit the image to the view (F, or double-click)")
         p.playingChanged.connect(lambda on: self.act_play.setText("Pause" if on else "Play"))
 
+        # corrections
+        c = self.corrector
+        self.act_correct = self._action("✎ &Correction mode", c.set_active, "E",
+                                        "Correct beats and tracings (E): drag markers and points; Esc cancels",
+                                        checkable=True)
+        self.act_undo = self._action("&Undo", c.undo, QKeySequence.StandardKey.Undo, "Undo the last correction (Ctrl+Z)")
+        self.act_redo = self._action("&Redo", c.redo, "Ctrl+Shift+Z", "Redo (Ctrl+Shift+Z)")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.act_set_ed = self._action("Set &ED of this beat here", lambda: c.set_frame_here("ed"), "D",
+                                       "Move the current beat's ED to the frame on screen (D)")
+        self.act_set_es = self._action("Set E&S of this beat here", lambda: c.set_frame_here("es"), "S",
+                                       "Move the current beat's ES to the frame on screen (S)")
+        self.act_add_beat = self._action("&Add a beat here", c.add_beat_here, "A",
+                                         "New beat: ED on this frame, ES at the smallest LV area after it (A)")
+        self.act_delete_beat = self._action("&Delete this beat", c.delete_beat, "Shift+Del",
+                                            "Delete the current beat (Shift+Del; Ctrl+Z brings it back)")
+        self.act_exclude = self._action("E&xclude / include this beat…", lambda: c.toggle_exclude(), "X",
+                                        "Leave the current beat out of the average, with a reason; X again includes it")
+        self.act_redraw = self._action("&Redraw the tracing", c.start_redraw, "R",
+                                       "Draw this frame's LV outline from scratch: click points, Enter closes (R)")
+        self.act_finish = self._action("Close the redrawn tracing", c.finish_redraw, "Return")
+        self.act_finish.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        self.act_delete_point = self._action("Delete the point under the mouse", c.delete_point, "Del")
+        self.act_delete_point.setShortcuts([QKeySequence("Del"), QKeySequence("Backspace")])
+        self.act_cancel = self._action("Cancel the edit in progress", c.cancel, "Esc")
+        self.act_export_corr = self._action("Export &corrections…", c.export_dialog_open,
+                                            tip="Write the corrected loops as an EchoNet-Dynamic dataset folder")
+
         mb = self.menuBar()
         m = mb.addMenu("&File")
         m.addAction(self.act_open)
@@ -301,10 +340,22 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_export_study)
         m.addAction(self.act_png_frame)
         m.addAction(self.act_png_timeline)
+        m.addAction(self.act_export_corr)
         m.addSeparator()
         m.addAction(self.act_settings)
         m.addSeparator()
         m.addAction(self.act_quit)
+        ed = mb.addMenu("&Edit")
+        ed.addAction(self.act_undo)
+        ed.addAction(self.act_redo)
+        ed.addSeparator()
+        ed.addAction(self.act_correct)
+        ed.addSeparator()
+        for a in (self.act_set_ed, self.act_set_es, self.act_add_beat, self.act_delete_beat, self.act_exclude):
+            ed.addAction(a)
+        ed.addSeparator()
+        for a in (self.act_redraw, self.act_finish, self.act_delete_point, self.act_cancel):
+            ed.addAction(a)
         v = mb.addMenu("&View")
         for a in (self.act_play, self.act_prev, self.act_next, self.act_first, self.act_last,
                   self.act_prev_beat, self.act_next_beat):
@@ -326,6 +377,10 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_overlay)
         tb.addAction(self.act_fit)
         tb.addSeparator()
+        tb.addAction(self.act_correct)
+        tb.addAction(self.act_undo)
+        tb.addAction(self.act_redo)
+        tb.addSeparator()
         tb.addAction(self.act_settings)
         for a in tb.actions():
             w = tb.widgetForAction(a)
@@ -334,6 +389,9 @@ class MainWindow(QMainWindow):
         self.act_open.setIconText("Open study…")
         self.act_export_loop.setIconText("Export CSV")
         self.act_settings.setIconText("Settings…")
+        self.act_correct.setIconText("✎ Correct")
+        self.act_undo.setIconText("Undo")
+        self.act_redo.setIconText("Redo")
 
     def _update_recent(self) -> None:
         paths = recent_studies(self.qsettings)
@@ -361,6 +419,20 @@ class MainWindow(QMainWindow):
         self.act_png_timeline.setEnabled(done)
         self.act_export_study.setEnabled(any(e.analysis is not None for e in self.entries.values()))
         self.act_reanalyse.setEnabled(bool(self.entries))
+        c = self.current_entry().corrections if self.current_entry() is not None else None
+        corr = self.corrector
+        on = corr.active and c is not None
+        ed = self.player.editor
+        self.act_correct.setEnabled(c is not None)
+        self.act_undo.setEnabled(c is not None and (c.can_undo() or ed.busy))
+        self.act_redo.setEnabled(c is not None and c.can_redo())
+        for a in (self.act_set_ed, self.act_set_es, self.act_add_beat, self.act_delete_beat, self.act_exclude,
+                  self.act_cancel):
+            a.setEnabled(on)
+        self.act_redraw.setEnabled(on and ed.isVisible() and not ed.busy)
+        self.act_delete_point.setEnabled(on and ed.isVisible())
+        self.act_finish.setEnabled(on and ed.redrawing)
+        self.act_export_corr.setEnabled(bool(self.study_path) and any(e.loop is not None for e in self.entries.values()))
 
     # -- opening studies ------------------------------------------------------------------------
     def open_study_dialog(self) -> None:
@@ -421,6 +493,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _load_scan(self, folder: Path, scan, select: str | None) -> None:
+        self.corrector.set_active(False)
         self.worker.cancel_all()
         self.player.set_loop(None)
         self.timeline.clear_loop()
@@ -538,15 +611,19 @@ class MainWindow(QMainWindow):
         self._show_results(e)
         if e.analysis is None and e.state in (QUEUED, ANALYSING):
             self.worker.prioritize(e.key, self.player.current)
+        self.corrector.loop_changed()
         self._update_actions()
 
     def _show_results(self, e: LoopEntry) -> None:
         if e.analysis is not None:
             a = e.analysis
-            self.player.set_beats(a.beats, demo=a.demo)
-            self.timeline.set_analysis(a)
-            self.timeline.set_frame(self.player.current)
-            self.summary.show_analysis(a, e.name)
+            if e.corrections is not None:
+                self.corrector.refresh()  # -> show_corrected
+            else:
+                self.player.set_beats(a.beats, demo=a.demo)
+                self.timeline.set_analysis(a)
+                self.timeline.set_frame(self.player.current)
+                self.summary.show_analysis(a, e.name)
             self.weights_label.setText(self._weights_text(a))
             self.analysisShown.emit(e.key)
         else:
@@ -561,6 +638,14 @@ class MainWindow(QMainWindow):
                 self.summary.show_message(e.name, e.status_text().capitalize())
                 self.summary.set_loop_info(e.loop.fps)
 
+    def show_corrected(self, e: LoopEntry, values, summary) -> None:
+        """Player beats, timeline and summary from a loop's corrections (model values beside)."""
+        a = e.analysis
+        self.player.set_beats(values, demo=a.demo)
+        self.timeline.set_analysis(a, values, summary)
+        self.timeline.set_frame(self.player.current)
+        self.summary.show_analysis(a, e.name, values, summary)
+
     @staticmethod
     def _weights_text(a) -> str:
         name = getattr(a.seg_info, "name", "?")
@@ -571,6 +656,7 @@ class MainWindow(QMainWindow):
 
     def _on_frame(self, frame: int) -> None:
         self.timeline.set_frame(frame)
+        self.corrector.on_frame(frame)
 
     def _seek_paused(self, frame: int) -> None:
         self.player.pause()
@@ -638,10 +724,12 @@ class MainWindow(QMainWindow):
             return  # finished just before the settings changed; it is queued again
         e.analysis, e.state, e.percent, e.message = analysis, DONE, 100, ""
         e.masks, e.have = None, None
+        note = self.corrector.attach(e, analysis)
         self.study_list.refresh(e)
         self.progress.setValue(100)
         ef = analysis.ef_mean
-        self.set_status(f"{e.name}: EF {ef:.1f} %" if ef is not None else f"{e.name}: analysed (no EF)")
+        self.set_status((f"{e.name}: EF {ef:.1f} %" if ef is not None else f"{e.name}: analysed (no EF)")
+                        + (f" · {note}" if note else ""))
         if key == self.current_key:
             if int(analysis.n_frames) != self.player.n_frames:
                 # the file held fewer frames than its header said: follow the analysis
@@ -649,6 +737,7 @@ class MainWindow(QMainWindow):
                 self.timeline.set_loop(int(analysis.n_frames), analysis.fps)
             self.player.masks_updated(None)
             self._show_results(e)
+            self.corrector.loop_changed()
         self._update_actions()
 
     def _on_failed(self, key: str, message: str) -> None:
@@ -707,6 +796,7 @@ class MainWindow(QMainWindow):
             new.save(self.qsettings)
         self.player.set_overlay_style(new.overlay_color, new.overlay_opacity)
         self.summary.set_categories(new.categories)
+        self.corrector.set_user(new.audit_name())
         if new.analysis_settings() != old.analysis_settings():
             self.worker.set_settings(new.analysis_settings())
             self.reanalyse()
@@ -722,6 +812,7 @@ class MainWindow(QMainWindow):
             self.player.set_beats([])
             self.player.masks_updated(None)
             self._show_results(e)
+            self.corrector.loop_changed()
         self._submit_all()
         self._update_actions()
 
@@ -734,11 +825,13 @@ class MainWindow(QMainWindow):
     def export_report(self, scope: str = "loop", path: str | None = None) -> Path | None:
         if scope == "loop":
             e = self.current_entry()
-            analyses = [e.analysis] if e is not None and e.analysis is not None else []
+            entries = [e] if e is not None and e.analysis is not None else []
             default = f"{Path(e.key).stem if e else 'loop'}_report.csv"
         else:
-            analyses = [self.entries[k].analysis for k in self.order if self.entries[k].analysis is not None]
+            entries = [self.entries[k] for k in self.order if self.entries[k].analysis is not None]
             default = f"{Path(self.study_path or 'study').name}_report.csv"
+        analyses = [x.analysis for x in entries]
+        corrections = {x.analysis.path: x.corrections for x in entries if x.corrections is not None}
         if not analyses:
             self.show_error("Nothing to export yet: no finished analysis.")
             return None
@@ -747,7 +840,7 @@ class MainWindow(QMainWindow):
             if path is None:
                 return None
         try:
-            _report_writer()(analyses, Path(path))
+            _report_writer()(analyses, Path(path), corrections_by_path=corrections)
         except Exception as exc:  # noqa: BLE001
             self.show_error(f"Could not write {path}: {' '.join(str(exc).split())}")
             return None

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 
 from echoviewer import DEMO_LABEL
 from echoviewer.ui import icons, theme
+from echoviewer.ui.editor import TracingEditor
 from echoviewer.ui.helpers import (
     NativeMaskCache,
     PlaybackClock,
+    beat_frames,
     contour_path,
     heart_phase,
     next_marker,
@@ -55,11 +57,20 @@ class ScrubSlider(QSlider):
 
 
 class _CineView(pg.GraphicsView):
-    """GraphicsView with a ViewBox; double-click fits the image again."""
+    """GraphicsView with a ViewBox; double-click fits the image again (unless the tracing editor
+    takes it: closing a redraw, inserting a point on an edge)."""
 
     doubleClicked = Signal()
 
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.double_click_hook: Callable | None = None  # (scene_pos) -> bool (handled)
+
     def mouseDoubleClickEvent(self, ev) -> None:  # noqa: N802
+        hook = self.double_click_hook
+        if hook is not None and hook(self.mapToScene(ev.position().toPoint())):
+            ev.accept()
+            return
         self.doubleClicked.emit()
         ev.accept()
 
@@ -108,6 +119,13 @@ class CinePlayer(QWidget):
         self.vb.addItem(self.overlay)
         self.vb.addItem(self.contour)
         self.view.doubleClicked.connect(self.fit)
+        #: the tracing editor (correction mode, on ED / ES frames); the window drives it
+        self.editor = TracingEditor()
+        self.editor.hide()
+        self.vb.addItem(self.editor, ignoreBounds=True)
+        self.view.double_click_hook = self.editor.double_click
+        self.overlay_suppressed = False  # the editor's contour replaces the model's overlay
+        self.markers_both = False  # [ and ] visit ED and ES frames (correction mode), not only ED
 
         # header above the image: heart phase, beat, demo warning (never covers burned-in text)
         self.phase_label = QLabel("")
@@ -124,12 +142,20 @@ class CinePlayer(QWidget):
             " border-radius: 4px; padding: 2px 8px; font-weight: 700; }"
         )
         self.demo_label.hide()
+        self.mode_label = QLabel("✎ CORRECTION MODE")
+        self.mode_label.setToolTip("Correction mode (E): drag ED/ES markers and tracing points; Esc cancels")
+        self.mode_label.setStyleSheet(
+            f"QLabel {{ background: #24384d; color: #ffffff; border: 1px solid {theme.ACCENT};"
+            " border-radius: 4px; padding: 2px 8px; font-weight: 700; }"
+        )
+        self.mode_label.hide()
         header = QHBoxLayout()
         header.setContentsMargins(4, 0, 4, 0)
         header.setSpacing(10)
         header.addWidget(self.phase_label)
         header.addWidget(self.info_label)
         header.addStretch(1)
+        header.addWidget(self.mode_label)
         header.addWidget(self.demo_label)
         self.header = QWidget()
         self.header.setLayout(header)
@@ -195,6 +221,9 @@ class CinePlayer(QWidget):
         self.loop = loop
         self.beats, self._ed, self._es = [], [], []
         self._mask_source = mask_source
+        self.editor.set_tracing(None, None, None)
+        self.editor.hide()
+        self.overlay_suppressed = False
         if loop is None:
             self.n_frames = 0
             self.image.clear()
@@ -211,6 +240,7 @@ class CinePlayer(QWidget):
         self.fps = float(loop.fps) if loop.fps and loop.fps > 0 else 30.0
         shape = (int(loop.height), int(loop.width))
         transform = loop.transform
+        self.editor.set_bounds(int(loop.width), int(loop.height))
         self._cache = NativeMaskCache(lambda m: transform.mask_to_native(m, shape), size=32)
         self.clock = PlaybackClock(self.n_frames, self.fps, self.speed)
         with QSignalBlocker(self.slider):
@@ -244,6 +274,19 @@ class CinePlayer(QWidget):
     def set_overlay_visible(self, on: bool) -> None:
         self.overlay_visible = bool(on)
         self._render()
+
+    def set_overlay_suppressed(self, on: bool) -> None:
+        """Hide the model's mask overlay while the tracing editor shows this frame's tracing."""
+        if bool(on) != self.overlay_suppressed:
+            self.overlay_suppressed = bool(on)
+            self._render()
+
+    def set_correction_mode(self, on: bool) -> None:
+        self.mode_label.setVisible(bool(on))
+        self.markers_both = bool(on)
+        if not on:
+            self.editor.hide()
+            self.set_overlay_suppressed(False)
 
     def set_overlay_style(self, color: tuple[int, int, int], opacity: float) -> None:
         self.overlay_color = tuple(int(c) for c in color)
@@ -285,8 +328,8 @@ class CinePlayer(QWidget):
         self.seek(self.n_frames - 1)
 
     def beat_starts(self) -> list[int]:
-        """Frames [ and ] jump to: each beat's ED frame (beat start)."""
-        return self._ed
+        """Frames [ and ] jump to: each beat's ED frame (beat start); in correction mode ED and ES frames."""
+        return beat_frames(self.beats) if self.markers_both else self._ed
 
     def next_beat(self) -> None:
         self.pause()
@@ -382,7 +425,7 @@ class CinePlayer(QWidget):
             img = np.zeros((int(self.loop.height), int(self.loop.width)), np.uint8)
             self.frameError.emit(f"frame {i + 1}: {' '.join(str(exc).split())}")
         self.image.setImage(img, autoLevels=False, levels=(0, 255))
-        mask = self.native_mask(i) if self.overlay_visible else None
+        mask = self.native_mask(i) if self.overlay_visible and not self.overlay_suppressed else None
         if mask is not None:
             self.overlay.setImage(overlay_rgba(mask, self.overlay_color, self.overlay_opacity), autoLevels=False)
             self.overlay.setVisible(True)

@@ -66,6 +66,12 @@ class UiSettings:
     overlay_color: tuple[int, int, int] = (255, 196, 0)
     overlay_opacity: float = 0.30
     torch_threads: int = 0  # 0 = leave the pipeline's default; else torch.set_num_threads in the worker
+    audit_user: str = ""  # the name in the corrections' audit trail; "" = the OS login name
+
+    def audit_name(self) -> str:
+        from echoviewer.annotations.model import default_user
+
+        return self.audit_user.strip() or default_user()
 
     def analysis_settings(self) -> AnalysisSettings:
         return AnalysisSettings(
@@ -114,6 +120,7 @@ class UiSettings:
             overlay_color=color,
             overlay_opacity=opacity,
             torch_threads=threads,
+            audit_user=str(get("audit/user", "")).strip(),
         )
 
     def save(self, qs: QSettings) -> None:
@@ -126,6 +133,7 @@ class UiSettings:
         qs.setValue("ef/categories", categories_to_json(self.categories))
         qs.setValue("overlay/color", QColor(*self.overlay_color).name())
         qs.setValue("overlay/opacity", float(self.overlay_opacity))
+        qs.setValue("audit/user", self.audit_user)
         qs.sync()
 
 
@@ -255,6 +263,18 @@ class SettingsDialog(QDialog):
         op.addWidget(self.opacity_label)
         ol.addRow("Fill opacity", op)
 
+        # corrections
+        from echoviewer.annotations.model import default_user
+
+        self.audit_user = QLineEdit(settings.audit_user)
+        self.audit_user.setPlaceholderText(f"{default_user()} (your login name)")
+        self.audit_user.setClearButtonEnabled(True)
+        self.audit_user.setToolTip("Recorded with every correction you make (the audit trail in the sidecar "
+                                   "file and in exports). Empty: your login name.")
+        corr = QGroupBox("Corrections")
+        cf = QFormLayout(corr)
+        cf.addRow("Your name for the audit trail", self.audit_user)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -262,6 +282,7 @@ class SettingsDialog(QDialog):
         lay.addWidget(analysis)
         lay.addWidget(cats)
         lay.addWidget(overlay)
+        lay.addWidget(corr)
         lay.addWidget(buttons)
         self._result: UiSettings | None = None
 
@@ -336,6 +357,7 @@ class SettingsDialog(QDialog):
             overlay_color=self._color,
             overlay_opacity=self.opacity.value() / 100.0,
             torch_threads=self.threads.value(),
+            audit_user=" ".join(self.audit_user.text().split()),
         )
 
     def accept(self) -> None:

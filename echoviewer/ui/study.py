@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from echoviewer.ui import theme
-from echoviewer.ui.helpers import format_duration, format_ef, to_rgb
+from echoviewer.ui.helpers import format_duration, format_ef, loop_corrected, to_rgb
 
 THUMB = QSize(88, 66)
 
@@ -33,6 +33,8 @@ class LoopEntry:
     analysis: Any = None
     masks: np.ndarray | None = None  # (T,112,112) bool, filled in as chunks arrive
     have: np.ndarray | None = None  # (T,) bool
+    corrections: Any = None  # echoviewer.annotations.Corrections, once analysed
+    saver: Any = None  # its AutoSaver
     item: QListWidgetItem | None = field(default=None, repr=False)
 
     def mask(self, frame: int) -> np.ndarray | None:
@@ -79,6 +81,13 @@ class LoopEntry:
             return f"analysing {self.percent} %"
         if self.state == DONE and self.analysis is not None:
             a = self.analysis
+            c = self.corrections
+            if c is not None and c.has_edits:
+                values = c.values()
+                if loop_corrected(values, a):
+                    s = c.summary()
+                    ef = f"EF {format_ef(s['ef_mean'], s['ef_sd'])}" if s["ef_mean"] is not None else "no EF"
+                    return f"✎ {ef} (model {format_ef(a.ef_mean)})"
             return f"EF {format_ef(a.ef_mean, a.ef_sd)}" if a.ef_mean is not None else "done · no EF"
         return self.state
 

@@ -1,4 +1,10 @@
-"""Summary panel: EF mean ± s.d., category, volumes, heart rate, weights in use, flags, beats."""
+"""Summary panel: EF mean ± s.d., category, volumes, heart rate, weights in use, flags, beats.
+
+With corrections the headline is the corrected mean (method of disks on the corrected tracings)
+with the model's beside it, e.g. "52.3 ± 1.2 %" over "✎ corrected · model 55.1 ± 1.9 %", and
+corrected beats carry a ✎ in the beat table. In correction mode a box at the top shows the beat
+being edited — EF, EDV, ESV — live while a tracing is dragged.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from echoviewer import DEMO_LABEL
 from echoviewer.ui import theme
-from echoviewer.ui.helpers import DEFAULT_CATEGORIES, ef_category, format_ef, weights_label
+from echoviewer.ui.helpers import DEFAULT_CATEGORIES, ef_category, format_ef, loop_corrected, weights_label
 
 
 def category_color(label: str, table) -> str:
@@ -50,6 +58,8 @@ class SummaryPanel(QFrame):
         self.setObjectName("panel")
         self.categories = list(DEFAULT_CATEGORIES)
         self.analysis = None
+        self.values = None  # Corrections.values() of the loop shown (None: no corrections)
+        self.corr_summary = None
 
         self.title = QLabel("")
         self.title.setWordWrap(True)
@@ -66,6 +76,39 @@ class SummaryPanel(QFrame):
         self.beats_used = QLabel("")
         self.beats_used.setStyleSheet(f"color:{theme.MUTED};")
         self.beats_used.setWordWrap(True)
+        self.model_line = QLabel("")  # "✎ corrected · model 55.1 ± 1.9 %"
+        self.model_line.setWordWrap(True)
+        self.model_line.setTextFormat(Qt.TextFormat.RichText)
+        self.model_line.hide()
+
+        # the beat being edited (correction mode)
+        self.live = QFrame()
+        self.live.setObjectName("liveBox")
+        self.live_title = QLabel("")
+        self.live_title.setStyleSheet(f"color:{theme.CORRECTED_COLOR}; font-size: 9pt; font-weight: 700;"
+                                      " letter-spacing: 1px;")
+        self.live_ef = QLabel("–")
+        self.live_ef.setStyleSheet(f"font-size: 20pt; font-weight: 600; color: {theme.TEXT};")
+        self.live_model = QLabel("")
+        self.live_model.setStyleSheet(f"color:{theme.MUTED};")
+        self.live_model.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.live_model.setWordWrap(True)
+        self.live_vols = QLabel("")
+        self.live_vols.setStyleSheet(f"font-size: 11pt; color: {theme.TEXT};")
+        self.live_hint = QLabel("")  # one short line (a wrapped label would be squeezed in a full panel)
+        self.live_hint.setStyleSheet(f"color:{theme.MUTED}; font-size: 8.5pt;")
+        ll = QVBoxLayout(self.live)
+        ll.setContentsMargins(10, 6, 10, 6)
+        ll.setSpacing(2)
+        ll.addWidget(self.live_title)
+        row = QHBoxLayout()
+        row.addWidget(self.live_ef)
+        row.addWidget(self.live_model, 1)
+        ll.addLayout(row)
+        ll.addWidget(self.live_vols)
+        ll.addWidget(self.live_hint)
+        self.live.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.live.hide()
 
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(12)
@@ -107,9 +150,11 @@ class SummaryPanel(QFrame):
         lay.setSpacing(6)
         lay.addWidget(self.title)
         lay.addWidget(self.demo_banner)
+        lay.addWidget(self.live)
         lay.addSpacing(4)
         lay.addWidget(_heading("Ejection fraction"))
         lay.addWidget(self.ef_value)
+        lay.addWidget(self.model_line)
         lay.addWidget(self.category)
         lay.addWidget(self.beats_used)
         lay.addSpacing(6)
@@ -128,7 +173,7 @@ class SummaryPanel(QFrame):
     def set_categories(self, table) -> None:
         self.categories = list(table)
         if self.analysis is not None:
-            self.show_analysis(self.analysis, self.title.text())
+            self.show_analysis(self.analysis, self.title.text(), self.values, self.corr_summary)
 
     # -- content --------------------------------------------------------------------------------
     def _set_value(self, name: str, text: str) -> None:
@@ -136,6 +181,9 @@ class SummaryPanel(QFrame):
 
     def show_message(self, title: str, message: str, error: bool = False) -> None:
         self.analysis = None
+        self.values = self.corr_summary = None
+        self.model_line.hide()
+        self.live.hide()
         self.title.setText(title)
         self.demo_banner.hide()
         self.ef_value.setText("–")
@@ -153,26 +201,60 @@ class SummaryPanel(QFrame):
     def set_loop_info(self, fps: float | None) -> None:
         self._set_value("Frame rate", f"{fps:.1f} fps" if fps else "–")
 
-    def show_analysis(self, a, title: str = "") -> None:
+    @staticmethod
+    def _volume(v: float | None, unit: str) -> str:
+        if v is None:
+            return "–"
+        if unit == "mL":
+            return f"{v:.0f} mL"
+        return f"{v / 1000:.1f}k px³"
+
+    def show_analysis(self, a, title: str = "", values=None, summary=None) -> None:
+        """Show an analysis; with ``values`` / ``summary`` (Corrections.values() / .summary()) the
+        corrected values lead and the model's stand beside them."""
         self.analysis = a
+        self.values, self.corr_summary = values, summary
         self.title.setText(title)
         self.demo_banner.setVisible(bool(a.demo))
-        self.ef_value.setText(format_ef(a.ef_mean, a.ef_sd))
-        cat = ef_category(a.ef_mean, self.categories)
+        corrected = summary is not None and loop_corrected(values, a)
+        mean = summary["ef_mean"] if corrected else a.ef_mean
+        self.ef_value.setText(format_ef(mean, summary["ef_sd"] if corrected else a.ef_sd))
+        cat = ef_category(mean, self.categories)
         self.category.setWordWrap(False)
         self.category.setText(cat or "no EF")
         self.category.setStyleSheet(
             f"font-size: 12pt; font-weight: 600; color: {category_color(cat, self.categories)};"
         )
-        used = [b for b in a.beats if b.included and b.ef_model is not None]
-        self.beats_used.setText(
-            f"{len(used)} of {len(a.beats)} beats used · mean ± s.d. of per-beat model EF · "
-            "single-plane apical 4-chamber"
-        )
+        n_beats = len(values) if values is not None else len(a.beats)
+        if corrected:
+            n_corr = len(summary["corrected_beats"])
+            self.model_line.setText(
+                f"<span style='color:{theme.CORRECTED_COLOR}; font-weight:600'>✎ corrected</span>"
+                f"<span style='color:{theme.MUTED}'> · model {html.escape(format_ef(a.ef_mean, a.ef_sd))}</span>"
+            )
+            self.model_line.show()
+            self.beats_used.setText(f"{summary['beats_used']} of {n_beats} beats used · {n_corr} corrected · "
+                                    "method of disks, single-plane A4C")
+            self.beats_used.setToolTip("Mean ± s.d. of the per-beat EF by the method of disks on the corrected "
+                                       "tracings (single-plane apical 4-chamber); the model's EF beside it")
+        else:
+            self.model_line.hide()
+            used = [b for b in a.beats if b.included and b.ef_model is not None]
+            self.beats_used.setText(
+                f"{len(used)} of {len(a.beats)} beats used · mean ± s.d. of per-beat model EF · "
+                "single-plane apical 4-chamber"
+            )
+            self.beats_used.setToolTip("")
         unit = a.volume_unit
         if unit == "mL":
-            self._set_value("EDV", f"{a.edv_mean:.0f} mL" if a.edv_mean is not None else "–")
-            self._set_value("ESV", f"{a.esv_mean:.0f} mL" if a.esv_mean is not None else "–")
+            for name, model_v, corr_v in (("EDV", a.edv_mean, summary and summary["edv_mean"]),
+                                          ("ESV", a.esv_mean, summary and summary["esv_mean"])):
+                if corrected:
+                    text = f"{self._volume(corr_v, unit)} ✎  (model {self._volume(model_v, unit)})"
+                else:
+                    text = self._volume(model_v, unit)
+                self._set_value(name, text)
+                self._values[name].setToolTip("")
         else:
             self._set_value("EDV", "not calibrated")
             self._set_value("ESV", "not calibrated")
@@ -201,7 +283,14 @@ class SummaryPanel(QFrame):
             )
         else:
             self.flags.setText(f"<span style='color:{theme.OK}'>None</span>")
+        if values is None:
+            self._fill_model_beats(a)
+        else:
+            self._fill_corrected_beats(a, values, corrected)
 
+    def _fill_model_beats(self, a) -> None:
+        self.beats.setColumnCount(4)
+        self.beats.setHorizontalHeaderLabels(["Beat", "ED–ES", "EF", "Seg EF"])
         self.beats.setRowCount(len(a.beats))
         for r, b in enumerate(a.beats):
             cells = [
@@ -210,18 +299,87 @@ class SummaryPanel(QFrame):
                 "–" if b.ef_model is None else f"{b.ef_model:.1f}",
                 "–" if b.ef_seg is None else f"{b.ef_seg:.1f}",
             ]
-            for c, text in enumerate(cells):
-                it = QTableWidgetItem(text)
-                it.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                it.setData(Qt.ItemDataRole.UserRole, int(b.ed_frame))
-                status = "excluded" if not b.included else ("; ".join(b.flags) if b.flags else "")
-                if status:
-                    it.setToolTip(f"Beat {b.number}: {status}")
-                if not b.included:
-                    it.setForeground(QColor(theme.EXCLUDED_COLOR))
-                elif b.flags:
-                    it.setForeground(QColor(theme.FLAGGED_COLOR))
-                self.beats.setItem(r, c, it)
+            status = "excluded" if not b.included else ("; ".join(b.flags) if b.flags else "")
+            color = theme.EXCLUDED_COLOR if not b.included else (theme.FLAGGED_COLOR if b.flags else None)
+            self._fill_row(r, cells, int(b.ed_frame), f"Beat {b.number}: {status}" if status else "", color)
+
+    def _fill_corrected_beats(self, a, values, corrected: bool) -> None:
+        flags = {b.number: b.flags for b in a.beats}
+        cols = ["Beat", "ED–ES", "EF", "Seg EF"] + (["✎ EF"] if corrected else [])
+        self.beats.setColumnCount(len(cols))
+        self.beats.setHorizontalHeaderLabels(cols)
+        self.beats.setRowCount(len(values))
+        for r, v in enumerate(values):
+            m = v.model or {}
+            ef_model, ef_seg = m.get("ef_model"), m.get("ef_seg")
+            cells = [
+                f"✎ {v.number}" if v.corrected else str(v.number),
+                f"{v.ed_frame}–{v.es_frame}",
+                "–" if ef_model is None else f"{ef_model:.1f}",
+                "–" if ef_seg is None else f"{ef_seg:.1f}",
+            ]
+            if corrected:
+                cells.append("excl." if v.excluded else ("–" if v.ef is None else f"{v.ef:.1f}"))
+            bflags = flags.get(v.id, []) if v.origin == "model" else []
+            tip = []
+            if v.origin == "user":
+                tip.append("added by the sonographer")
+            if v.excluded:
+                tip.append(f"excluded: {v.exclude_reason or 'excluded'}")
+            elif bflags:
+                tip.append("; ".join(bflags))
+            if v.corrected and v.ef is not None:
+                tip.append(f"corrected EF {v.ef:.1f} % (method of disks)")
+            color = theme.EXCLUDED_COLOR if v.excluded else (theme.FLAGGED_COLOR if bflags else None)
+            self._fill_row(r, cells, int(v.ed_frame), f"Beat {v.number}: {'; '.join(tip)}" if tip else "", color)
+            if v.corrected and not v.excluded:
+                for c in (0, len(cells) - 1) if corrected else (0,):
+                    self.beats.item(r, c).setForeground(QColor(theme.CORRECTED_COLOR))
+
+    def _fill_row(self, r: int, cells: list[str], ed_frame: int, tip: str, color: str | None) -> None:
+        for c, text in enumerate(cells):
+            it = QTableWidgetItem(text)
+            it.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            it.setData(Qt.ItemDataRole.UserRole, ed_frame)
+            if tip:
+                it.setToolTip(tip)
+            if color:
+                it.setForeground(QColor(color))
+            self.beats.setItem(r, c, it)
+
+    def select_beat_row(self, number: int | None) -> None:
+        """Highlight the beat being edited (1-based number as in the table), or none."""
+        if number is None or not 1 <= number <= self.beats.rowCount():
+            self.beats.clearSelection()
+            return
+        self.beats.selectRow(number - 1)
+
+    # -- the beat being edited --------------------------------------------------------------------
+    def show_live(self, v, unit: str, editing: str = "", live: bool = False, hint: str = "") -> None:
+        """Values of the beat being edited (a BeatValues); ``live`` while a drag is in progress."""
+        if v is None:
+            self.live.hide()
+            return
+        what = f" · {editing}" if editing else ""
+        self.live_title.setText(f"✎ BEAT {v.number}{what.upper()}" + (" · LIVE" if live else ""))
+        ef = "–" if v.ef is None or v.ef != v.ef else f"{v.ef:.1f} %"
+        self.live_ef.setText(f"EF {ef}")
+        self.live_ef.setStyleSheet(
+            f"font-size: 20pt; font-weight: 600; color: {theme.CORRECTED_COLOR if live else theme.TEXT};"
+        )
+        self.live_vols.setText(f"EDV {self._volume(v.edv, unit)}   ESV {self._volume(v.esv, unit)}"
+                               + ("   · excluded" if v.excluded else ""))
+        m = v.model or {}
+        parts = []
+        if m.get("ef_model") is not None:
+            parts.append(f"model {m['ef_model']:.1f} %")
+        if m.get("ef_seg") is not None:
+            parts.append(f"seg {m['ef_seg']:.1f} %")
+        self.live_model.setText("<br>".join(parts) if parts else "added beat")
+        self.live_hint.setText(hint)
+        self.live_hint.setToolTip(hint)
+        self.live_hint.setVisible(bool(hint))
+        self.live.show()
 
     def _beat_clicked(self, row: int, _col: int) -> None:
         it = self.beats.item(row, 0)

@@ -26,6 +26,7 @@ AREA_COLOR = "#c9d1d9"
 CURSOR_COLOR = "#f0f0f0"
 EXCLUDED_COLOR = "#6e7681"
 FLAGGED_COLOR = "#ff922b"
+CORRECTED_COLOR = "#b197fc"  # corrected values (✎): the sonographer's, not the model's
 
 STYLE = f"""
 QMainWindow, QDialog {{ background: {BG}; }}
@@ -79,6 +80,7 @@ QLabel#demoBanner {{ background: #5c3d0a; color: #ffd58a; border: 1px solid {WAR
     padding: 5px 8px; font-weight: 700; }}
 QLabel#emptyTitle {{ font-size: 20pt; font-weight: 300; color: {TEXT}; }}
 QLabel#emptyText {{ color: {MUTED}; font-size: 11pt; }}
+QFrame#liveBox {{ background: #1f2533; border: 1px solid {CORRECTED_COLOR}; border-radius: 6px; }}
 """
 
 

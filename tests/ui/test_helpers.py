@@ -198,3 +198,47 @@ def test_native_mask_cache_converts_lazily_and_evicts():
     c.invalidate()
     assert len(c) == 0
     assert math.isfinite(len(calls))
+
+
+# -- corrections ---------------------------------------------------------------------------------
+def test_resample_closed_is_even_by_arc_length():
+    from echoviewer.ui.helpers import resample_closed
+
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
+    pts = resample_closed(square, 8)
+    np.testing.assert_allclose(pts, [[0, 0], [5, 0], [10, 0], [10, 5], [10, 10], [5, 10], [0, 10], [0, 5]])
+
+
+def test_editable_points_keep_the_method_of_disks_volume():
+    from echoviewer.analysis.tracing import mask_contour, tracing_from_contour, tracing_from_mask
+    from echoviewer.ui.helpers import editable_points
+
+    yy, xx = np.mgrid[:112, :112]
+    for ax, ay in ((14, 30), (9, 19), (17, 33)):
+        mask = ((xx - 60.3) / ax) ** 2 + ((yy - 52.1) / ay) ** 2 <= 1
+        t = tracing_from_mask(mask)
+        pts = editable_points(mask_contour(mask))
+        assert 16 <= len(pts) <= 24
+        gaps = np.hypot(*np.diff(np.vstack([pts, pts[:1]]), axis=0).T)
+        assert gaps.max() < 1.6 * gaps.min()  # evenly spaced
+        v = tracing_from_contour(pts, t.axis[:2], t.axis[2:]).volume()
+        assert v == pytest.approx(t.volume(), rel=0.025)
+
+
+def test_nearest_edge_and_active_beat_and_es_after():
+    from types import SimpleNamespace as B
+
+    from echoviewer.ui.helpers import active_beat, es_after, nearest_edge
+
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
+    i, d, p = nearest_edge(square, (4, 1))
+    assert i == 0 and d == pytest.approx(1) and np.allclose(p, (4, 0))
+    i, d, p = nearest_edge(square, (-2, 5))
+    assert i == 3 and np.allclose(p, (0, 5))
+    beats = [B(ed_frame=0, es_frame=20), B(ed_frame=40, es_frame=60)]
+    assert active_beat(beats, 10) is beats[0] and active_beat(beats, 25) is beats[0]
+    assert active_beat(beats, 30) is beats[1] and active_beat(beats, 70) is beats[1]
+    assert active_beat(beats, 30.0) is beats[1] and active_beat([], 3) is None
+    areas = 100 + 20 * np.cos(2 * np.pi * np.arange(120) / 40)
+    assert es_after(areas, 40, 50.0) == 60
+    assert es_after(areas, 119, 50.0) is None

@@ -136,3 +136,96 @@ def test_gui_screenshot_subprocess(phantom_study, weights_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     img = QImage(str(shot))
     assert (img.width(), img.height()) == (1400, 900)
+
+
+@pytest.mark.slow
+def test_real_pipeline_corrections_round_trip(phantom_study, weights_dir, qtbot, qsettings, tmp_path, monkeypatch):
+    """Correction mode on the real pipeline's results: add a beat, trace it (redraw where the random
+    weights found no LV), drag a point, undo/redo, autosave, restore in a new window, corrected CSV."""
+    import csv
+    import json
+
+    from PySide6.QtCore import QPoint, Qt
+
+    from echoviewer.ui.main_window import MainWindow
+    from echoviewer.ui.study import DONE
+
+    monkeypatch.setenv("ECHOVIEWER_HOME", str(tmp_path / "home"))
+    L, NOMOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+
+    def window():
+        w = MainWindow(qsettings=qsettings, overrides={"device": "cpu"})
+        qtbot.addWidget(w)
+        w.show()
+        assert w.open_study(phantom_study)
+        qtbot.waitUntil(lambda: all(e.state in (DONE, "error") for e in w.entries.values()), timeout=600_000)
+        qtbot.waitUntil(lambda: w.current_entry().corrections is not None, timeout=5000)
+        return w
+
+    win = window()
+    sidecar = None
+    try:
+        e = win.current_entry()
+        c = e.corrections
+        lp = e.loop
+        qtbot.keyClick(win, Qt.Key.Key_E)
+        assert win.corrector.active
+        n_before = len(c.beats)
+        win.player.seek(2)
+        qtbot.keyClick(win, Qt.Key.Key_A)
+        assert len(c.beats) == n_before + 1
+        new = c.beats[-1]
+        assert new["origin"] == "user" and new["ed_frame"] == 2 and new["es_frame"] > 2
+        ed, view, vp = win.player.editor, win.player.view, win.player.view.viewport()
+        x0, y0, x1, y1 = lp.region
+        cx, cy = (x0 + x1) / 2, y0 + 0.45 * (y1 - y0)
+        for phase, size in (("ed", 1.0), ("es", 0.8)):
+            win.player.seek(new[f"{phase}_frame"])
+            assert ed.isVisible() and win.corrector.target[1:3] == (new["id"], phase)
+            qtbot.keyClick(win, Qt.Key.Key_R)  # draw the LV outline from scratch
+            assert ed.redrawing
+            for t in np.linspace(0, 2 * np.pi, 14, endpoint=False):
+                x = cx + size * 0.09 * (x1 - x0) * np.cos(t)
+                y = cy + size * 0.22 * (y1 - y0) * np.sin(t)
+                qtbot.mouseClick(vp, L, NOMOD, view.mapFromScene(ed.mapToScene(x, y)))
+                qtbot.wait(5)
+            qtbot.keyClick(win, Qt.Key.Key_Return)
+            assert phase in c.beat(new["id"])["tracings"]
+        v = next(v for v in c.values() if v.id == new["id"])
+        assert v.edv > v.esv > 0 and 0 < v.ef < 100
+        # drag the lateral wall of the ES tracing outwards: ESV up, EF down, one undo step
+        i = int(np.argmax(ed.points[:, 0]))
+        start = view.mapFromScene(ed.scene_pos_of(("point", i)))
+        qtbot.mousePress(vp, L, NOMOD, start)
+        for k in range(1, 5):
+            qtbot.wait(15)
+            qtbot.mouseMove(vp, start + QPoint(5 * k, 0))
+        assert "LIVE" in win.summary.live_title.text()
+        qtbot.wait(15)
+        qtbot.mouseRelease(vp, L, NOMOD, start + QPoint(20, 0))
+        v2 = next(v for v in c.values() if v.id == new["id"])
+        assert v2.esv > v.esv and v2.ef < v.ef
+        assert win.summary.live_ef.text() == f"EF {v2.ef:.1f} %"
+        states = json.dumps(c.state["beats"])
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert next(v for v in c.values() if v.id == new["id"]).esv == pytest.approx(v.esv)
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert json.dumps(c.state["beats"]) == states
+        sidecar = lp.path.with_name(lp.path.name + ".echoviewer.json")
+        assert json.loads(sidecar.read_text())["beats"] == c.state["beats"]
+        out = win.export_report("loop", str(tmp_path / "corrected.csv"))
+        rows = list(csv.DictReader(out.open()))
+        added = [r for r in rows if r["beat"] == str(new["id"])]
+        assert added and added[0]["corrected"] == "1" and float(added[0]["ef_corrected"]) == pytest.approx(v2.ef, abs=0.01)
+        key = e.key
+    finally:
+        win.shutdown()
+    assert sidecar is not None and sidecar.exists()
+    win2 = window()  # reopening the study restores the corrections
+    try:
+        win2.select_loop(key)
+        c2 = win2.entries[key].corrections
+        assert json.dumps(c2.state["beats"]) == states
+        assert "✎" in win2.entries[key].item.text()
+    finally:
+        win2.shutdown()
