@@ -11,8 +11,11 @@ huge allocation fails as MemoryError instead of taking the machine down.
     python benchmarks/fuzz_readers.py [--cases 10000] [--workers 2] [--timeout 30] [--seed 0]
                                       [--mem-mb 3072] [--keep DIR]
 
-Prints cases tried, outcomes, failures, hangs, crashes and seconds; exit status 1 when any
-failure, hang or crash was found (the offending inputs are kept in --keep, default a temp folder).
+Prints cases tried, outcomes, failures, hangs, crashes, seconds, and how many lines the decoding
+libraries printed on their own (C-level stderr/stdout of the workers: noise a user would see in a
+terminal); exit status 1 when any failure, hang or crash was found (the offending inputs and a
+findings.json are kept in --keep, default a temp folder). --only SUBSTR[,SUBSTR] fuzzes a subset of
+the seeds (e.g. --only jpeg_lossless).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ class Worker:
         r, w = os.pipe()
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--worker", str(w), "--mem-mb", str(mem_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log, pass_fds=(w,), text=True, cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=log, stderr=log, pass_fds=(w,), text=True, cwd=ROOT,
         )
         os.close(w)
         self.results = os.fdopen(r, "r")
@@ -213,7 +216,10 @@ def main() -> int:
           f"timeout {args.timeout:g} s, seed {args.seed})")
     print(f"  read as a loop: {counts['loop']}   refused / failed with LoopError: {counts['loop_error']}")
     print(f"  failures: {counts['failure']}   hangs: {counts['hang']}   crashes: {counts['crash']}")
+    noise = [ln for ln in (tmp / "workers.log").read_text(errors="replace").splitlines() if ln.strip()]
     print(f"  slowest input: {slowest[0]:.2f} s ({slowest[1]})")
+    print(f"  lines the readers printed (library logs, warnings): {len(noise)}"
+          + (f", e.g. {noise[0][:100]!r}" if noise else ""))
     print("  per seed (loop / LoopError / failure+hang+crash):")
     for name in sorted(by_seed):
         c = by_seed[name]

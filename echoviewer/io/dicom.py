@@ -83,6 +83,7 @@ def _read_header(path: Path):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ds = pydicom.dcmread(fh, stop_before_pixels=True, force=True)
+                _convert_all(ds)
             pos = fh.tell()
     except (EOFError, struct.error) as exc:
         raise LoopError(path, "truncated file (the DICOM header ends early)") from exc
@@ -101,7 +102,42 @@ def _read_header(path: Path):
     if not ts:
         implicit, little = getattr(ds, "original_encoding", (True, True))
         ts = ImplicitVRLittleEndian if implicit else (ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
-    return ds, UID(str(ts)), pos, size
+    with warnings.catch_warnings():  # UID() validates: a malformed one would print a UserWarning
+        warnings.simplefilter("ignore")
+        return ds, UID(str(ts)), pos, size
+
+
+def _uid_name(value) -> str:
+    """The registered name of a UID value ('' for none), without pydicom's validation warnings."""
+    if not value:
+        return ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return str(UID(str(value)).name)
+
+
+def _convert_all(ds) -> None:
+    """Turn every raw element into a value now, while warnings are silenced: pydicom validates values
+    when they are first accessed and would otherwise print a UserWarning (e.g. "Invalid value for
+    VR UI") on stderr whenever a later attribute access meets a malformed element. An element that
+    cannot be decoded at all (e.g. an unknown VR) is dropped: a damaged Modality or UID must not make
+    the loop unreadable, and a damaged Rows then reads as a missing one."""
+    def convert(d, depth: int) -> None:
+        for tag in list(d.keys()):
+            try:
+                elem = d[tag]
+                if elem.VR == "SQ" and depth < 8:
+                    for item in elem.value:
+                        convert(item, depth + 1)
+            except Exception:
+                try:
+                    del d[tag]
+                except Exception:
+                    pass
+
+    for d in (getattr(ds, "file_meta", None), ds):
+        if d is not None:
+            convert(d, 0)
 
 
 def _pixel_element(fh, ts: UID, pos: int):
@@ -327,6 +363,116 @@ def _ybr_to_rgb(arr: np.ndarray) -> np.ndarray:
     return out
 
 
+# -- decoder plugins ---------------------------------------------------------------------------------
+def _plugin_order(decoder, ts: UID, bits: int) -> list[str]:
+    """pydicom decoding plugins to try, in order.
+
+    GDCM only where no other installed plugin decodes the syntax (JPEG lossless, JPEG-LS, 12-bit
+    JPEG): on some corrupt JPEG streams GDCM throws a C++ exception that its Python binding does
+    not catch and the whole process aborts (found by benchmarks/fuzz_readers.py). Pillow first
+    for 8-bit JPEG baseline / extended (faster here), pylibjpeg-openjpeg first for JPEG 2000. Never
+    raises: an unavailable syntax fails at decode time with pydicom's own message.
+    """
+    try:
+        available = list(decoder.available_plugins)
+    except Exception:  # pragma: no cover - a decoder without plugins
+        return [""]
+    if str(ts) in _PILLOW_FIRST and bits > 8:  # 12-bit JPEG: Pillow cannot
+        available = [p for p in available if p != "pillow"]
+    others = [p for p in available if p != "gdcm"]
+    first = "pillow" if str(ts) in _PILLOW_FIRST else "pylibjpeg" if str(ts) in _J2K_FAMILY else None
+    if first in others:
+        others = [first] + [p for p in others if p != first]
+    if others:
+        return others
+    return ["gdcm"] if "gdcm" in available else [""]
+
+
+_JPEG_SOF = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_STANDALONE = {0x01} | set(range(0xD0, 0xD8))
+
+
+def jpeg_structure_problem(data: bytes) -> str | None:
+    """What is wrong with the marker structure of one JPEG / JPEG-LS frame, or None.
+
+    Checks the marker segments up to the first scan (SOI, every segment's length inside the data,
+    DQT / DHT / SOF / SOS lengths consistent with their contents, a frame header before the scan,
+    scan components declared in the frame header) and that the data ends with EOI. Run before a
+    frame goes to GDCM, which aborts the process instead of raising on such streams.
+    """
+    n = len(data)
+    if n < 4 or data[0] != 0xFF or data[1] != 0xD8:
+        return "no SOI marker"
+    end = n
+    while end > 2 and data[end - 1] == 0:  # fragments are padded to an even length
+        end -= 1
+    if end < 4 or data[end - 2] != 0xFF or data[end - 1] != 0xD9:
+        return "no EOI marker at the end"
+    pos = 2
+    components: set[int] | None = None
+    while True:
+        if pos + 4 > end:
+            return "the headers run past the end"
+        if data[pos] != 0xFF:
+            return f"no marker at byte {pos}"
+        while pos + 1 < end and data[pos + 1] == 0xFF:  # fill bytes
+            pos += 1
+        marker = data[pos + 1]
+        if marker in _JPEG_STANDALONE:
+            pos += 2
+            continue
+        if marker in (0x00, 0xD8, 0xD9):
+            return f"unexpected marker FF{marker:02X} at byte {pos}"
+        length = (data[pos + 2] << 8) | data[pos + 3]
+        body = data[pos + 4 : pos + 2 + length]
+        if length < 2 or pos + 2 + length > end:
+            return f"segment FF{marker:02X} at byte {pos} runs past the end"
+        if marker == 0xDB:  # DQT
+            k = 0
+            while k < len(body):
+                pq, tq = body[k] >> 4, body[k] & 15
+                if pq > 1 or tq > 3:
+                    return "bad quantisation table"
+                k += 1 + 64 * (1 + pq)
+            if k != len(body):
+                return "bad quantisation table length"
+        elif marker == 0xC4:  # DHT
+            k = 0
+            while k < len(body):
+                if k + 17 > len(body):
+                    return "bad Huffman table length"
+                tc, th = body[k] >> 4, body[k] & 15
+                count = sum(body[k + 1 : k + 17])
+                if tc > 1 or th > 3 or count > 256:
+                    return "bad Huffman table"
+                k += 17 + count
+            if k != len(body):
+                return "bad Huffman table length"
+        elif marker in _JPEG_SOF or marker == 0xF7:  # SOFn, JPEG-LS SOF55
+            if len(body) < 6:
+                return "short frame header"
+            precision, rows, cols, nf = body[0], (body[1] << 8) | body[2], (body[3] << 8) | body[4], body[5]
+            if components is not None:
+                return "two frame headers"
+            if not 2 <= precision <= 16 or cols == 0 or nf == 0 or len(body) != 6 + 3 * nf:
+                return "bad frame header"
+            ids = [body[6 + 3 * c] for c in range(nf)]
+            sampling = [body[7 + 3 * c] for c in range(nf)]
+            if len(set(ids)) != nf or any(not (1 <= h >> 4 <= 4 and 1 <= h & 15 <= 4) for h in sampling):
+                return "bad frame header components"
+            components = set(ids)
+        elif marker == 0xDA:  # SOS: the headers end here
+            if components is None:
+                return "scan before the frame header"
+            ns = body[0] if body else 0
+            if not 1 <= ns <= len(components) or len(body) != 4 + 2 * ns:
+                return "bad scan header"
+            if any(body[1 + 2 * c] not in components for c in range(ns)):
+                return "scan component not in the frame header"
+            return None
+        pos += 2 + length
+
+
 # -- the frame source ------------------------------------------------------------------------------
 class DicomSource(FrameSource):
     def __init__(self, path: Path, ds, ts: UID, value_offset: int, pixel_vr: str | None,
@@ -349,7 +495,7 @@ class DicomSource(FrameSource):
         self._pal_shift: int | None = None
         self._fh = None
         self._fh_lock = threading.Lock()
-        self._plugins = ["pillow", ""] if str(ts) in _PILLOW_FIRST else [""]
+        self._plugins = _plugin_order(self.decoder, ts, self.bits)
         self._ybr = self.photometric in ("YBR_FULL", "YBR_FULL_422")
 
     # raw decode of frame i through pydicom
@@ -371,7 +517,12 @@ class DicomSource(FrameSource):
                             raise LoopError(self.path, f"truncated file (frame {i} is cut off)")
                     opts = dict(self.opts, number_of_frames=1)
                     opts.pop("extended_offsets", None)
-                    return self.decoder.as_array(encapsulate([parts[0] if len(parts) == 1 else b"".join(parts)]), index=0, raw=raw, decoding_plugin=plugin, **opts)
+                    data = parts[0] if len(parts) == 1 else b"".join(parts)
+                    if plugin == "gdcm":  # GDCM aborts the process on some corrupt streams: check first
+                        problem = jpeg_structure_problem(data)
+                        if problem:
+                            raise LoopError(self.path, f"frame {i} cannot be decoded: corrupt JPEG data ({problem})")
+                    return self.decoder.as_array(encapsulate([data]), index=0, raw=raw, decoding_plugin=plugin, **opts)
             except Exception as exc:  # try the next plugin, then give up with the last error
                 last = exc
         raise last  # type: ignore[misc]
@@ -483,9 +634,12 @@ def open_dicom(path: str | os.PathLike) -> Loop:
         if rows <= 0 or cols <= 0:
             raise LoopError(path, f"invalid image size {cols}x{rows}")
         try:
-            n_declared = int(ds.get("NumberOfFrames", 1) or 1)
+            nof = ds.get("NumberOfFrames", None)
+            n_declared = 1 if nof is None or str(nof).strip() == "" else int(nof)  # absent / empty: one frame
         except (TypeError, ValueError):
             raise LoopError(path, f"invalid NumberOfFrames {ds.get('NumberOfFrames')!r}") from None
+        if n_declared == 0:
+            raise LoopError(path, "DICOM with no frames (NumberOfFrames is 0)")
         if n_declared < 1:
             raise LoopError(path, f"invalid NumberOfFrames {n_declared}")
 
@@ -495,12 +649,14 @@ def open_dicom(path: str | os.PathLike) -> Loop:
             if length is None:
                 raise LoopError(path, "native pixel data with undefined length")
             try:
-                fds = pydicom.Dataset()
-                for key in ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "PhotometricInterpretation"):
-                    if key in ds:
-                        setattr(fds, key, ds[key].value)
-                fds.NumberOfFrames = 1
-                frame_len = pydicom.pixels.utils.get_expected_length(fds, "bytes")
+                with warnings.catch_warnings():  # setting a malformed value validates it again
+                    warnings.simplefilter("ignore")
+                    fds = pydicom.Dataset()
+                    for key in ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "PhotometricInterpretation"):
+                        if key in ds:
+                            setattr(fds, key, ds[key].value)
+                    fds.NumberOfFrames = 1
+                    frame_len = pydicom.pixels.utils.get_expected_length(fds, "bytes")
             except Exception as exc:
                 raise LoopError(path, f"incomplete image description: {exc}") from None
             if int(ds.get("BitsAllocated", 8)) == 1:
@@ -544,16 +700,20 @@ def open_dicom(path: str | os.PathLike) -> Loop:
     fps, fps_source = _fps_from_dataset(ds)
     region, cm = region_from_dataset(ds, cols, rows)
     source = DicomSource(path, ds, ts, offset, vr, n_frames, table)
-    try:
+    try:  # read() opens the file: never leak the handle of a refused file
         first = source.read(0)
+        info = {
+            "transfer_syntax": ts.name,
+            "photometric": source.photometric,
+            "modality": str(ds.get("Modality", "")),
+            "sop_class": _uid_name(ds.get("SOPClassUID", "")),
+        }
     except LoopError as exc:
+        source.close()
         raise LoopError(path, f"cannot decode the pixel data ({ts.name}): {exc.problem}") from None
-    info = {
-        "transfer_syntax": ts.name,
-        "photometric": source.photometric,
-        "modality": str(ds.get("Modality", "")),
-        "sop_class": str(UID(str(ds.get("SOPClassUID", ""))).name) if ds.get("SOPClassUID") else "",
-    }
+    except BaseException:
+        source.close()
+        raise
     loop = Loop(
         path=path,
         kind="dicom",

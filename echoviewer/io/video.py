@@ -31,10 +31,12 @@ COUNT_MAX_SECONDS = 20.0
 
 
 def _capture(path: Path) -> cv2.VideoCapture:
-    """FFmpeg capture; OpenCV's own warnings for unreadable files are muted while opening."""
+    """FFmpeg capture; OpenCV's own log lines for unreadable files ("[ERROR:0@0.1] global
+    cap_ffmpeg_impl.hpp ... Could not find decoder") are muted while opening: the caller turns a
+    failed open into one LoopError line."""
     try:
         level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     except AttributeError:  # pragma: no cover - very old OpenCV
         return cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     try:

@@ -67,8 +67,6 @@ class ProgressBar:
 
 def run(args) -> int:
     from echoviewer.io import scan_study
-    from echoviewer.models import WeightsError
-    from echoviewer.pipeline.results import AnalysisSettings
 
     path = Path(args.path)
     if not path.exists():
@@ -79,10 +77,13 @@ def run(args) -> int:
         return 2
     scan = scan_study(path)
     for err in scan.errors:
-        print(f"skipped {err.path}: {err}", file=sys.stderr)
+        print(f"skipped {err.path}: {err.problem}", file=sys.stderr)
     if not scan.loops:
         print(f"error: no readable loops in {path}", file=sys.stderr)
         return 2
+
+    from echoviewer.models import WeightsError  # imports torch: only once there is something to analyse
+    from echoviewer.pipeline.results import AnalysisSettings
 
     settings = AnalysisSettings(
         seg_weights=args.seg_weights, ef_weights=args.ef_weights, device=args.device,
@@ -110,7 +111,13 @@ def run(args) -> int:
         try:
             a = analyzer.analyze(loop, progress=bar)
         except Exception as exc:  # one bad loop must not stop a batch
-            bar.end(f"{loop.path}: analysis failed: {exc}")
+            # always reported, --quiet or not; one line; a LoopError already names the file
+            why = getattr(exc, "problem", None) or f"{type(exc).__name__}: {exc}"
+            msg = f"skipped {loop.path}: analysis failed: {' '.join(str(why).split())}"
+            if bar.enabled:
+                bar.end(msg)  # ends the progress line
+            else:
+                print(msg, file=sys.stderr)
             continue
         results.append(a)
         ef = "n/a" if a.ef_mean is None else f"{a.ef_mean:.1f}"
