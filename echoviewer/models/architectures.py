@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .demo_arch import R2Plus1DMini, UNetSmall
+from .demo_arch import R2Plus1DMini, SegEFMini, UNetSmall
 
 __all__ = [
     "TASKS",
@@ -69,6 +69,8 @@ ARCHITECTURES: dict[str, ArchitectureSpec] = {
                          "compact demo U-Net"),
         ArchitectureSpec("r2plus1d_mini", "ef", R2Plus1DMini, False,
                          "compact demo R(2+1)D"),
+        ArchitectureSpec("segef_mini", "ef", SegEFMini, False,
+                         "compact demo EF: per-frame LV segmentation + MLP on the clip's area/length series"),
     )
 }
 

@@ -117,17 +117,19 @@ class _Block(nn.Module):
 
 
 class R2Plus1DMini(nn.Module):
-    """Small R(2+1)D EF regressor, about 1.1 M parameters.
+    """Small R(2+1)D EF regressor, about 1 M parameters.
 
     The 112 input is average-pooled to 56 (EF lives in the LV's size change, not in fine detail).
-    Stem: spatial 7x7 stride 2 (56 -> 28) + temporal 3; stages at 14, 7 (and T/2), 4 (and T/4);
-    global average pooling; linear head whose bias starts at ``EF_INIT`` %.
+    Stem: spatial 7x7 stride 2 (56 -> 28) + temporal 3; stages at 14, 7 and 4 px, keeping every
+    time step. The head pools space only and summarises time by its maximum, minimum and mean:
+    EF is a contrast between the largest (ED-like) and smallest (ES-like) moments of the clip,
+    which a global average over time would wash out.
     """
 
     architecture = "r2plus1d_mini"
     task = "ef"
 
-    def __init__(self, widths: tuple[int, int, int, int] = (24, 48, 96, 192)):
+    def __init__(self, widths: tuple[int, int, int, int] = (24, 48, 96, 160)):
         super().__init__()
         w0, w1, w2, w3 = widths
         self.stem = nn.Sequential(
@@ -138,21 +140,22 @@ class R2Plus1DMini(nn.Module):
             nn.BatchNorm3d(w0),
             nn.ReLU(inplace=True),
         )
-        self.layer1 = _Block(w0, w1, stride=(1, 2, 2))  # 56 -> 28
-        self.layer2 = _Block(w1, w2, stride=(2, 2, 2))  # 28 -> 14, T/2
-        self.layer3 = _Block(w2, w3, stride=(2, 2, 2))  # 14 -> 7, T/4
-        self.pool = nn.AdaptiveAvgPool3d(1)
-        self.head = nn.Linear(w3, 1)
+        self.layer1 = _Block(w0, w1, stride=(1, 2, 2))  # 28 -> 14
+        self.layer2 = _Block(w1, w2, stride=(1, 2, 2))  # 14 -> 7
+        self.layer3 = _Block(w2, w3, stride=(1, 2, 2))  # 7 -> 4
+        self.head = nn.Sequential(nn.Linear(3 * w3, 64), nn.ReLU(inplace=True), nn.Linear(64, 1))
         for m in self.modules():
             if isinstance(m, nn.Conv3d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        nn.init.normal_(self.head.weight, std=0.01)
-        nn.init.constant_(self.head.bias, EF_INIT)
+        nn.init.normal_(self.head[-1].weight, std=0.01)
+        nn.init.constant_(self.head[-1].bias, EF_INIT)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(nn.functional.avg_pool3d(x, (1, 2, 2)))
         x = self.layer3(self.layer2(self.layer1(x)))
-        return self.head(self.pool(x).flatten(1))
+        t = x.mean(dim=(3, 4))  # (N, C, T)
+        feats = torch.cat([t.amax(dim=2), t.amin(dim=2), t.mean(dim=2)], dim=1)
+        return self.head(feats)
 
 
 def fuse_conv_bn(model: nn.Module) -> nn.Module:
@@ -176,3 +179,50 @@ def fuse_conv_bn(model: nn.Module) -> nn.Module:
 
     walk(fused)
     return fused
+
+
+class SegEFMini(nn.Module):
+    """Compact EF model that reads the clip through LV segmentation ("segef_mini", ~0.13 M params).
+
+    Input and output as the EchoNet EF model: (N,3,F,112,112) normalised clip -> (N,1) EF %. A
+    UNetSmall segments every frame of the clip; each frame becomes its soft LV area and soft
+    long-axis extent (rows covered), and the clip's largest and smallest area, area-length volume
+    and extent feed a small MLP. The demo EF model is thereby the clinical recipe made learnable
+    (EF as a contrast between the largest and smallest LV of the clip), trainable in seconds on a
+    CPU once the segmentation is trained, and the same size class as the demo segmentation model.
+    """
+
+    architecture = "segef_mini"
+    task = "ef"
+    n_features = 7
+
+    def __init__(self, widths: tuple[int, int, int, int] = (16, 16, 32, 64)):
+        super().__init__()
+        self.seg = UNetSmall(widths)
+        self.head = nn.Sequential(nn.Linear(self.n_features, 32), nn.ReLU(inplace=True),
+                                  nn.Linear(32, 32), nn.ReLU(inplace=True), nn.Linear(32, 1))
+        nn.init.constant_(self.head[-1].bias, EF_INIT)
+
+    def frame_series(self, frames: torch.Tensor) -> torch.Tensor:
+        """(M,3,H,W) frames -> (M,2): soft LV area / 1000 px and soft extent (rows) / 100."""
+        p = torch.sigmoid(self.seg(frames)[:, 0])
+        area = p.sum(dim=(1, 2)) / 1000.0
+        rows = p.amax(dim=2).sum(dim=1) / 100.0
+        return torch.stack([area, rows], dim=1)
+
+    @classmethod
+    def features(cls, series: torch.Tensor) -> torch.Tensor:
+        """(N,F,2) per-frame (area, extent) -> (N,7) clip statistics."""
+        area, rows = series[..., 0], series[..., 1].clamp_min(1e-3)
+        vol = area**2 / rows  # area-length volume up to a constant
+        amax, amin = area.amax(1), area.amin(1)
+        vmax, vmin = vol.amax(1), vol.amin(1)
+        ef_al = (vmax - vmin) / vmax.clamp_min(1e-3)
+        ef_area = (amax - amin) / amax.clamp_min(1e-3)
+        return torch.stack([ef_al, ef_area, amax, amin, rows.amax(1), rows.amin(1), area.mean(1)], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, f, h, w = x.shape
+        frames = x.transpose(1, 2).reshape(n * f, c, h, w)
+        series = self.frame_series(frames).reshape(n, f, 2)
+        return self.head(self.features(series))

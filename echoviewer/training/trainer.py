@@ -148,3 +148,66 @@ def train_ef(model: nn.Module, sample_clip: Callable[[np.random.Generator], tupl
     model.eval()
     return {"steps": step + 1, "seconds": round(time.perf_counter() - t0, 1),
             "final_train_mae": float(np.mean(losses[-cfg.log_every:]))}
+
+
+def train_segef_head(model: nn.Module, loops, mean, std, frames: int, period: int, cfg: TrainConfig,
+                     log: Log = _print, jitter: int = 4) -> dict:
+    """Train the MLP head of a ``segef_mini`` EF model whose segmentation is already trained.
+
+    Every training loop is segmented once (the per-frame soft area / extent series); clips are then
+    sampled as index sets into those series (start at ES - 32 +- jitter, every ``period``-th frame),
+    so thousands of steps take seconds. The segmentation part stays frozen.
+    """
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    t0 = time.perf_counter()
+    model.eval()
+    series = []
+    from echoviewer.pipeline.inference import cpu_bf16_supported
+
+    # the same bf16 path the app's pipeline takes on this CPU
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_bf16_supported()):
+        for lp in loops:
+            out = [model.frame_series(normalise(lp.frames[i : i + 64, ..., None], mean, std))
+                   for i in range(0, len(lp.frames), 64)]
+            series.append(torch.cat(out).float().numpy())
+    log(f"ef: segmented {sum(len(s) for s in series)} frames of {len(loops)} loops "
+        f"({time.perf_counter() - t0:.0f} s)")
+    for p in model.seg.parameters():
+        p.requires_grad_(False)
+    head = model.head
+    head.train()
+    opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = _schedule(opt, cfg)
+    span = (frames - 1) * period + 1
+    losses = []
+    step = 0
+    for step in range(cfg.steps):
+        batch, efs = [], []
+        for _ in range(cfg.batch):
+            k = int(rng.integers(len(loops)))
+            lp, s = loops[k], series[k]
+            b = int(rng.integers(len(lp.es_frames)))
+            t = len(s)
+            start = int(lp.es_frames[b]) - 32 + int(rng.integers(-jitter, jitter + 1))
+            start = max(0, min(start, t - span)) if t >= span else 0
+            idx = np.minimum(start + period * np.arange(frames), t - 1)
+            batch.append(s[idx])
+            efs.append(float(lp.efs[b]))
+        feats = model.features(torch.from_numpy(np.stack(batch)))
+        y = torch.tensor(efs, dtype=torch.float32)[:, None]
+        pred = head(feats)
+        loss = nn.functional.smooth_l1_loss(pred, y, beta=2.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append((pred - y).abs().mean().item())
+        if (step + 1) % cfg.log_every == 0:
+            log(f"ef head step {step + 1}/{cfg.steps} train MAE {np.mean(losses[-cfg.log_every:]):.2f}")
+    for p in model.seg.parameters():
+        p.requires_grad_(True)
+    model.eval()
+    return {"steps": step + 1, "seconds": round(time.perf_counter() - t0, 1),
+            "final_train_mae": float(np.mean(losses[-cfg.log_every:])), "frozen": "segmentation (from the demo "
+            "segmentation model)"}

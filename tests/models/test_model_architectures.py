@@ -102,3 +102,24 @@ def test_demo_keys_do_not_look_official():
 def test_unknown_architecture():
     with pytest.raises(KeyError, match="unknown architecture"):
         build_model("resnet9000")
+
+
+def test_segef_mini_reads_the_clip_through_its_segmentation():
+    from echoviewer.models.demo_arch import SegEFMini
+
+    torch.manual_seed(0)
+    model = build_model("segef_mini").eval()
+    assert isinstance(model, SegEFMini) and architecture_task("segef_mini") == "ef"
+    assert _n_params(model) < 0.5e6
+    x = torch.randn(2, 3, 32, 112, 112)
+    with torch.inference_mode():
+        y = model(x)
+        assert y.shape == (2, 1) and torch.allclose(y, torch.full_like(y, 55.0), atol=2.0)  # starts at EF_INIT
+        torch.testing.assert_close(fuse_conv_bn(model)(x), y, atol=1e-3, rtol=1e-3)
+    # features: a clip whose LV area halves from its largest to its smallest frame
+    area = torch.linspace(2.0, 1.0, 32)
+    series = torch.stack([area, torch.full((32,), 0.6)], dim=1)[None]
+    feats = SegEFMini.features(series)
+    assert feats.shape == (1, SegEFMini.n_features)
+    assert feats[0, 1] == pytest.approx(0.5)  # area fraction
+    assert feats[0, 0] == pytest.approx(0.75)  # area-length: volume ~ A^2 / L
