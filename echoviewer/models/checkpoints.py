@@ -34,6 +34,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from echoviewer.paths import atomic_write
+
 from .architectures import ARCHITECTURES, TASKS, SegmentationLogits, build_model, unwrap
 from .device import pick_device
 from .manifest import (
@@ -436,22 +438,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
 
 
-def _atomic_write(target: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def save_weights(model: nn.Module, path: str | Path, manifest_fields: Mapping[str, Any]) -> Path:
     """Write ``NAME.pt`` (plain state dict) and ``NAME.json`` (manifest with its sha256); returns the .pt path.
 
@@ -520,5 +506,5 @@ def save_weights(model: nn.Module, path: str | Path, manifest_fields: Mapping[st
         except OSError:
             pass
         raise
-    _atomic_write(manifest_path(path), lambda f: f.write(text.encode("utf-8")))
+    atomic_write(manifest_path(path), lambda f: f.write(text.encode("utf-8")), fsync=True)
     return path

@@ -23,6 +23,8 @@ import os
 import sys
 from pathlib import Path
 
+from echoviewer.paths import user_dir  # re-exported: the per-user folder
+
 from .checkpoints import OFFICIAL_NAMES
 from .manifest import FORMAT, WeightsError
 
@@ -30,12 +32,6 @@ __all__ = ["DEMO_NAMES", "OFFICIAL_NAMES", "search_dirs", "user_dir", "find_weig
 
 DEMO_NAMES = {"segmentation": "demo_segmentation.pt", "ef": "demo_ef.pt"}
 _TASK_WORD = {"segmentation": "segmentation", "ef": "EF"}
-
-
-def user_dir() -> Path:
-    """``~/.echoviewer`` or ``$ECHOVIEWER_HOME``."""
-    home = os.environ.get("ECHOVIEWER_HOME")
-    return Path(home).expanduser() if home else Path.home() / ".echoviewer"
 
 
 def _app_dirs() -> list[Path]:
