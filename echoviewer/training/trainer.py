@@ -77,6 +77,24 @@ def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (1 - (2 * inter + 1) / (den + 1)).mean()
 
 
+def _step(opt, sched, loss: torch.Tensor) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+
+
+def _progress(name: str, step: int, cfg: TrainConfig, losses: list[float], t0: float, log: Log, what: str) -> bool:
+    """Log every ``cfg.log_every`` steps; True when the time budget is spent."""
+    if (step + 1) % cfg.log_every == 0:
+        log(f"{name} step {step + 1}/{cfg.steps} {what} {np.mean(losses[-cfg.log_every:]):.4g} "
+            f"({time.perf_counter() - t0:.0f} s)")
+    if cfg.max_seconds and time.perf_counter() - t0 > cfg.max_seconds:
+        log(f"{name}: time budget reached at step {step + 1}")
+        return True
+    return False
+
+
 def train_segmentation(model: nn.Module, frames: np.ndarray, masks: np.ndarray, mean, std,
                        cfg: TrainConfig, log: Log = _print) -> dict:
     """frames (N,112,112,3|1) uint8, masks (N,112,112) bool. The model returns logits (N,1,H,W)."""
@@ -96,16 +114,9 @@ def train_segmentation(model: nn.Module, frames: np.ndarray, masks: np.ndarray, 
         y = torch.from_numpy(mb.astype(np.float32))[:, None]
         logits = model(x)
         loss = bce(logits, y) + soft_dice_loss(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        _step(opt, sched, loss)
         losses.append(loss.item())
-        if (step + 1) % cfg.log_every == 0:
-            log(f"seg step {step + 1}/{cfg.steps} loss {np.mean(losses[-cfg.log_every:]):.4f} "
-                f"({time.perf_counter() - t0:.0f} s)")
-        if cfg.max_seconds and time.perf_counter() - t0 > cfg.max_seconds:
-            log(f"seg: time budget reached at step {step + 1}")
+        if _progress("seg", step, cfg, losses, t0, log, "loss"):
             break
     model.eval()
     return {"steps": step + 1, "seconds": round(time.perf_counter() - t0, 1),
@@ -134,16 +145,9 @@ def train_ef(model: nn.Module, sample_clip: Callable[[np.random.Generator], tupl
         y = torch.tensor(efs, dtype=torch.float32)[:, None]
         pred = model(x)
         loss = nn.functional.smooth_l1_loss(pred, y, beta=2.0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        _step(opt, sched, loss)
         losses.append((pred - y).abs().mean().item())
-        if (step + 1) % cfg.log_every == 0:
-            log(f"ef step {step + 1}/{cfg.steps} train MAE {np.mean(losses[-cfg.log_every:]):.2f} "
-                f"({time.perf_counter() - t0:.0f} s)")
-        if cfg.max_seconds and time.perf_counter() - t0 > cfg.max_seconds:
-            log(f"ef: time budget reached at step {step + 1}")
+        if _progress("ef", step, cfg, losses, t0, log, "train MAE"):
             break
     model.eval()
     return {"steps": step + 1, "seconds": round(time.perf_counter() - t0, 1),
@@ -198,13 +202,10 @@ def train_segef_head(model: nn.Module, loops, mean, std, frames: int, period: in
         y = torch.tensor(efs, dtype=torch.float32)[:, None]
         pred = head(feats)
         loss = nn.functional.smooth_l1_loss(pred, y, beta=2.0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        _step(opt, sched, loss)
         losses.append((pred - y).abs().mean().item())
-        if (step + 1) % cfg.log_every == 0:
-            log(f"ef head step {step + 1}/{cfg.steps} train MAE {np.mean(losses[-cfg.log_every:]):.2f}")
+        if _progress("ef head", step, cfg, losses, t0, log, "train MAE"):
+            break
     for p in model.seg.parameters():
         p.requires_grad_(True)
     model.eval()
