@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
 
         # worker
         self.worker = AnalysisWorker(analyzer_factory, self.settings.analysis_settings(), reopen=reopen,
-                                     thread_setup=self._thread_setup)
+                                     thread_setup=self._thread_setup, preload=analyzer_factory is None)
         self.bridge = AnalysisBridge(self.worker, self)
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)

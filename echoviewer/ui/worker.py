@@ -89,6 +89,7 @@ class AnalysisWorker(QObject):
         settings: Any = None,
         reopen: Callable[[Any], Any] | None = default_reopen,
         thread_setup: Callable[[], None] | None = None,  # called in the worker thread before each job
+        preload: bool = False,  # build the analyzer (load the models) as soon as the thread starts
     ):
         super().__init__()
         self._factory = analyzer_factory or default_analyzer_factory
@@ -105,6 +106,7 @@ class AnalysisWorker(QObject):
         self._stopping = False
         self._analyzer = None
         self._analyzer_settings: Any = None
+        self._preload = preload
 
     # -- called from the UI thread ------------------------------------------------------------
     def submit(self, loops: Iterable[Any], first: str | None = None, frame: int | None = None) -> None:
@@ -193,6 +195,13 @@ class AnalysisWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        if self._preload:
+            # Loading the models takes seconds; doing it before the user opens a study makes the
+            # first overlay appear within the first batch. A failure here is reported by the first job.
+            try:
+                self._get_analyzer(self._settings)
+            except Exception:  # noqa: BLE001
+                self._analyzer = None
         while True:
             with self._cond:
                 while not self._queue and not self._stopping:

@@ -180,3 +180,27 @@ def test_thread_setup_hook_runs_in_the_worker_thread_before_each_job(qtbot, tmp_
         assert len(calls) == 2 and threading.get_ident() not in calls
     finally:
         assert b.shutdown(5000)
+
+
+def test_preload_builds_the_analyzer_before_any_job_and_failures_reach_the_first_job(qtbot, tmp_path):
+    calls = []
+
+    def factory(settings):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 1:
+            raise RuntimeError("weights missing")
+        return FakeAnalyzer(settings)
+
+    w = AnalysisWorker(factory, AnalysisSettings(), reopen=None, preload=True)
+    b = AnalysisBridge(w)
+    rec = Recorder(w)
+    b.start()
+    try:
+        qtbot.waitUntil(lambda: len(calls) == 1, timeout=5000)  # loaded with no job queued
+        assert calls[0] != threading.current_thread().name  # in the worker thread, not the UI thread
+        loops = _loops(tmp_path, n=1)
+        w.submit(loops)
+        qtbot.waitUntil(lambda: bool(rec.of("finished")), timeout=10000)
+        assert len(calls) == 2  # the failed preload was retried by the job, which then succeeded
+    finally:
+        assert b.shutdown(10000)
