@@ -12,7 +12,9 @@ written as an AVI (decode included):
 - reference: the reference's way: float32, batches of 20 frames, and "all clips" test-time EF
              (every start 0 .. T-63, stride 1). Its EF time is measured on --ref-clips clips and
              scaled to all of them (per-clip cost is constant), as the report says.
-Agreement of ours with float32 is printed: mask Dice and the largest per-beat EF difference.
+Agreement of ours with float32 is printed: mask Dice and the largest per-beat EF difference, and
+the run-time check's verdict (the pipeline itself refuses a fast path that disagrees on the first
+frames/clip a model sees: see echoviewer.pipeline.inference).
 "Official" uses the EchoNet-Dynamic architectures with random weights (timing only); "demo" the
 bundled demo weights.
 """
@@ -69,7 +71,8 @@ def _child(args) -> dict:
     if args.mode == "ours":
         res = analyzer.analyze(open_loop(args.video))
         out |= {"masks": res.masks, "ef": [b.ef_model for b in res.beats], "beats": len(res.beats),
-                "precision": analyzer.seg_engine.precision}
+                "precision": f"seg {analyzer.seg_engine.precision}, EF {analyzer.ef_engine.precision}",
+                "checks": [analyzer.seg_engine.check_note, analyzer.ef_engine.check_note]}
     else:
         fp32 = InferenceEngine(analyzer.seg_engine.model, analyzer.device, fast=False, batch_size=20)
         ef_engine = InferenceEngine(analyzer.ef_engine.model, analyzer.device, fast=False)
@@ -209,6 +212,9 @@ def main() -> int:
                     note = ""
                     if m == "ours":
                         note = f"precision {x['precision']}, {x['beats']} beats"
+                        for check in x.get("checks", []):
+                            if check:
+                                note += f"\n{'':>46}run-time check: {check}"
                     elif m == "reference":
                         note = f"{x['clips']} clips, EF timed on {x['clips_measured']} and scaled"
                     print(f"{n:>6} {m:>10} {x['seconds']:>9.2f} {x['peak_mb']:>8.0f} {ratio:>7.1f}x  {note}")

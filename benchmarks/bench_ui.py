@@ -27,6 +27,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--study", help="study folder (default: the demo study)")
+    ap.add_argument("--trace", action="store_true", help="list each stall over 30 ms with the worker's events around it")
     ap.add_argument("--worker-threads", type=int, default=None,
                     help="torch threads in the analysis worker (default: the app's setting)")
     args = ap.parse_args()
@@ -65,36 +66,64 @@ def main() -> int:
     print(f"(c) first overlay drawn {first_overlay:.2f} s after opening the study"
           f"{'' if ok else ' (TIMED OUT)'}")
 
+    events = []  # (time, what) of the worker's signals, for --trace
+    if args.trace:
+        for sig in ("started", "finished", "progress", "cancelled", "idle"):
+            getattr(win.worker, sig).connect(lambda *a, s=sig: events.append((time.perf_counter(), s)))
+
     def playback(label: str) -> dict:
         gaps = []
+        stalls = []  # (end time, gap)
         last = [time.perf_counter()]
 
         def beat():
             now = time.perf_counter()
             gaps.append(now - last[0])
+            if gaps[-1] > 0.030 and len(gaps) > 1:
+                stalls.append((now, gaps[-1]))
             last[0] = now
 
         hb = QTimer()
         hb.timeout.connect(beat)
         hb.start(10)
         p = win.player
+        lateness = []  # per frame drawn: how long after its due time (s)
+        tick = p._tick
+
+        def timed_tick():
+            c = p.clock
+            lateness.append(time.perf_counter() - (c.t0 + (c.k + 1) / c.rate))
+            tick()
+
+        p._timer.timeout.disconnect()
+        p._timer.timeout.connect(timed_tick)
         p.seek(0)
         shown0 = p.frames_shown
         p.play()
+        skipped0 = p.clock.skipped
         t = time.perf_counter()
         last[0] = t
         spin_until(lambda: False, args.seconds)
         p.pause()
         hb.stop()
+        p._timer.timeout.disconnect()
+        p._timer.timeout.connect(tick)
         dt = time.perf_counter() - t
         drawn = p.frames_shown - shown0
         fps = p.loop.fps
-        expected = dt * fps
-        res = {"drawn_fps": drawn / dt, "loop_fps": fps, "dropped": max(0, round(expected - drawn)),
-               "worst_gap_ms": 1000 * max(gaps[1:] or [0]), "busy": label}
-        print(f"(d) {label}: drew {drawn / dt:.1f} frames/s of a {fps:.0f} fps loop "
-              f"({res['dropped']} frames behind schedule over {dt:.1f} s); "
-              f"longest UI stall {res['worst_gap_ms']:.0f} ms (10 ms heartbeat)")
+        period = 1.0 / (fps * p.speed)
+        late = sum(1 for x in lateness if x > period)  # shown after the next frame was already due
+        res = {"drawn_fps": drawn / dt, "loop_fps": fps, "dropped": p.clock.skipped - skipped0, "late": late,
+               "worst_late_ms": 1000 * max(lateness or [0]), "worst_gap_ms": 1000 * max(gaps[1:] or [0]),
+               "busy": label}
+        if args.trace:
+            for end, gap in stalls:
+                near = [f"{name} {1000 * (t - end):+.0f} ms" for t, name in events if -gap - 0.1 < t - end < 0.05]
+                print(f"    stall {1000 * gap:.0f} ms ending {end - t:.2f} s in: {', '.join(near) or 'no worker event'}")
+        print(f"(d) {label}: drew {drawn} frames in {dt:.1f} s = {drawn / dt:.1f} frames/s of a {fps:.0f} fps loop; "
+              f"{res['dropped']} frames skipped, {late} shown more than one frame late "
+              f"(worst {res['worst_late_ms']:.0f} ms late); longest UI stall {res['worst_gap_ms']:.0f} ms "
+              f"(10 ms heartbeat)")
         return res
 
     busy = playback("while the worker analyses the rest of the study")
@@ -102,7 +131,8 @@ def main() -> int:
     idle = playback("baseline, worker idle")
     print(f"SUMMARY first overlay {first_overlay:.2f} s; playback {busy['drawn_fps']:.1f}/{busy['loop_fps']:.0f} fps "
           f"with analysis running (baseline {idle['drawn_fps']:.1f}); worst stall {busy['worst_gap_ms']:.0f} ms "
-          f"(baseline {idle['worst_gap_ms']:.0f} ms); frames behind {busy['dropped']}")
+          f"(baseline {idle['worst_gap_ms']:.0f} ms); frames skipped {busy['dropped']}, late {busy['late']} "
+          f"(baseline {idle['dropped']}, {idle['late']})")
     win.shutdown()
     return 0
 

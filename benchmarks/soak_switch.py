@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen python benchmarks/soak_switch.py [--switches 200] [--study DIR]
 
-Prints resident memory after warm-up and after the switches (growth must stay under 100 MB),
+The study is re-analysed every 50 switches, so the switches cancel and re-queue running jobs.
+Prints resident memory (the window's process plus its analysis process, both idle) after warm-up and after the switches (growth must stay under 100 MB),
 the longest switch, and whether closing the window mid-analysis returns (no deadlock).
 """
 
@@ -19,12 +20,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def _rss_of(pid) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children() -> list[int]:
+    out = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
 def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of the app: the window's process plus its analysis process."""
+    return _rss_of("self") + sum(_rss_of(pid) for pid in _children())
 
 
 def main() -> int:
@@ -50,21 +69,35 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.002)
 
+    def idle() -> bool:
+        return win.worker.current() is None and not win.worker.pending()
+
+    def wait_idle(limit=600):
+        end = time.perf_counter() + limit
+        spin(0.2)
+        while not idle() and time.perf_counter() < end:
+            spin(0.1)
+        spin(0.5)
+
     win.open_study(str(study))
     keys = list(win.entries)
-    spin(3.0)
+    wait_idle()
     start = rss_mb()
     base = None
     worst = 0.0
+    warm = args.switches // 4
     for i in range(args.switches):
-        if i == args.switches // 4:  # caches (frames, masks, thumbnails) are warm: measure growth from here
+        if i == warm:  # caches (frames, masks, thumbnails) are warm: measure growth from here, idle
+            wait_idle()
             base = rss_mb()
+        if i % 50 == 0:
+            win.reanalyse()  # keep the worker busy (cancelled and re-queued by the switches)
         t = time.perf_counter()
         win.select_loop(keys[i % len(keys)])
         app.processEvents()
         worst = max(worst, time.perf_counter() - t)
         spin(0.05)
-    spin(1.0)
+    wait_idle()
     after = rss_mb()
     # re-analyse everything, then close while it runs
     win.reanalyse()
@@ -74,7 +107,7 @@ def main() -> int:
     app.processEvents()
     closed = time.perf_counter() - t
     print(f"{args.switches} loop switches over {len(keys)} loops: RSS {start:.0f} MB at start, {base:.0f} MB after "
-          f"{args.switches // 4} switches (caches warm), {after:.0f} MB at the end; "
+          f"{warm} switches (caches warm), {after:.0f} MB at the end; "
           f"RSS {base:.0f} -> {after:.0f} MB "
           f"(growth {after - base:+.0f} MB); longest switch {1000 * worst:.0f} ms; "
           f"closing during analysis returned in {closed:.2f} s")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -39,3 +41,24 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object], fsync: bool = 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temps(path: Path, older_than_s: float = 60.0) -> int:
+    """Delete the temporary files ``atomic_write(path)`` left behind when its process was killed
+    mid-write. Only those older than ``older_than_s``: a younger one may be another running
+    instance's write in progress. Returns how many were removed; never raises."""
+    path = Path(path)
+    removed = 0
+    try:
+        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+    except OSError:
+        return 0
+    now = time.time()
+    for tmp in candidates:
+        try:
+            if now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            pass  # read-only folder, or another instance got there first
+    return removed

@@ -37,6 +37,17 @@ def default_user() -> str:
         return "unknown"
 
 
+def _analysis_tracings(analysis) -> dict[int, Tracing | None]:
+    """The tracings the pipeline already made of its ED/ES masks, by frame (it traces them with
+    the same ``tracing_from_mask``), so showing a fresh analysis traces nothing again."""
+    out: dict[int, Tracing | None] = {}
+    for b in getattr(analysis, "beats", None) or []:
+        for frame, t in ((b.ed_frame, b.ed_tracing), (b.es_frame, b.es_tracing)):
+            if t is not None:
+                out[int(frame)] = t
+    return out
+
+
 @dataclass
 class BeatValues:
     """A beat as reported: frames, tracings and volumes after corrections."""
@@ -67,7 +78,7 @@ class Corrections:
         self._undo: list[dict] = []
         self._redo: list[dict] = []
         self.listeners: list = []  # called with (self, action) after each completed edit, undo and redo
-        self._mask_tracings: dict[int, Tracing | None] = {}  # per frame; an analysis' masks never change
+        self._mask_tracings = _analysis_tracings(analysis)  # per frame; an analysis' masks never change
         self._mask_tracings_of = analysis
 
     # -- construction -------------------------------------------------------------------------
@@ -127,7 +138,7 @@ class Corrections:
         if self.analysis is None or not (0 <= frame < len(self.analysis.masks)):
             return None
         if self._mask_tracings_of is not self.analysis:  # a new analysis (re-analysed loop)
-            self._mask_tracings, self._mask_tracings_of = {}, self.analysis
+            self._mask_tracings, self._mask_tracings_of = _analysis_tracings(self.analysis), self.analysis
         key = int(frame)
         if key not in self._mask_tracings:
             self._mask_tracings[key] = tracing_from_mask(self.analysis.masks[frame])
@@ -147,7 +158,7 @@ class Corrections:
         if not any(b["id"] == beat_id for b in beats):
             raise KeyError(f"no beat {beat_id}")
         vals = self._values_of(beats)
-        return vals, self._summary_of(vals)
+        return vals, self.summary_of(vals)
 
     def _values_of(self, beats: list[dict]) -> list[BeatValues]:
         cm = None if self.analysis is None else self.analysis.cm_per_pixel_grid
@@ -166,10 +177,11 @@ class Corrections:
         return out
 
     def summary(self) -> dict[str, Any]:
-        return self._summary_of(self.values())
+        return self.summary_of(self.values())
 
     @staticmethod
-    def _summary_of(values: list[BeatValues]) -> dict[str, Any]:
+    def summary_of(values: list[BeatValues]) -> dict[str, Any]:
+        """summary() for values already computed with values()."""
         vals = [v for v in values if not v.excluded and v.ef is not None]
         efs = np.array([v.ef for v in vals], float)
         return {

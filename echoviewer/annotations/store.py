@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from echoviewer.annotations.model import FORMAT, Corrections
-from echoviewer.paths import atomic_write, user_dir
+from echoviewer.paths import atomic_write, remove_stale_temps, user_dir
 
 SUFFIX = ".echoviewer.json"
 
@@ -47,8 +47,12 @@ def _read(path: Path) -> dict | None:
 
 
 def load_state(loop_path) -> tuple[dict | None, Path | None]:
-    """The newest readable sidecar of a loop (beside it, or in the per-user fallback)."""
-    found = [(d, p) for p in (beside_path(loop_path), fallback_path(loop_path)) if (d := _read(p))]
+    """The newest readable sidecar of a loop (beside it, or in the per-user fallback). Temporary
+    files of saves that a crash interrupted are cleaned up on the way."""
+    paths = (beside_path(loop_path), fallback_path(loop_path))
+    for p in paths:
+        remove_stale_temps(p)
+    found = [(d, p) for p in paths if (d := _read(p))]
     if not found:
         return None, None
     return max(found, key=lambda dp: dp[0].get("saved_at", ""))

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from echoviewer.analysis.beats import ed_frames, es_frames
+from echoviewer.analysis.metrics import dice
 from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tracing_from_mask
 from echoviewer.models import load_model, pick_device
 from echoviewer.pipeline import cache as cache_mod
@@ -20,6 +21,7 @@ from echoviewer.pipeline.results import (
     HIGH_VARIANCE_SD,
     AnalysisSettings,
     Beat,
+    Cancelled,
     LoopAnalysis,
     Progress,
 )
@@ -31,10 +33,6 @@ CancelFn = Callable[[], bool]
 PRIORITY_RADIUS = 16
 
 
-class Cancelled(Exception):
-    """Raised between batches when the caller's cancel function returns True."""
-
-
 def frame_order(n: int, priority_frame: int | None) -> np.ndarray:
     """All frame indices, those within PRIORITY_RADIUS of the playhead first."""
     idx = np.arange(n)
@@ -42,6 +40,22 @@ def frame_order(n: int, priority_frame: int | None) -> np.ndarray:
         return idx
     near = np.abs(idx - int(priority_frame)) <= PRIORITY_RADIUS
     return np.concatenate([idx[near], idx[~near]])
+
+
+#: The fast path (bf16/fp16) is checked against float32 on the first frames and clip each model
+#: sees, and must agree as the speed issue requires: masks Dice >= 0.99, EF within 0.5 points.
+CHECK_FRAMES, CHECK_CLIPS = 4, 1
+MIN_DICE, MAX_EF_DIFF = 0.99, 0.5
+
+
+def _masks_agree(fast: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:
+    d = dice(fast[:, 0] > 0, ref[:, 0] > 0)
+    return d >= MIN_DICE, f"mask Dice {d:.4f} against float32 on {len(ref)} frames (need {MIN_DICE})"
+
+
+def _ef_agree(fast: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:
+    diff = float(np.abs(fast.reshape(-1) - ref.reshape(-1)).max())
+    return diff <= MAX_EF_DIFF, f"EF {diff:.2f} points from float32 on {len(ref)} clip(s) (need <= {MAX_EF_DIFF})"
 
 
 class Analyzer:
@@ -113,7 +127,7 @@ class Analyzer:
             if not len(idx):
                 continue
             x = self._normalise(batch, self.seg_mean, self.seg_std)
-            logits = self.seg_engine.run(x)
+            logits = self.seg_engine.run_checked(x, _masks_agree, CHECK_FRAMES)
             yield idx, logits[:, 0] > 0
 
     def _model_ef(self, grid: np.ndarray, starts: list[int], cancel: CancelFn | None) -> list[float]:
@@ -128,7 +142,7 @@ class Analyzer:
                 raise Cancelled()
             clips = [gather_clip(video, s, self.clip_frames, self.clip_period) for s in starts[i : i + bs]]
             x = np.stack(clips).transpose(0, 2, 1, 3, 4)  # (N,F,3,H,W) -> (N,3,F,H,W)
-            out.extend(float(v) for v in self.ef_engine.run(x).reshape(-1))
+            out.extend(float(v) for v in self.ef_engine.run_checked(x, _ef_agree, CHECK_CLIPS).reshape(-1))
         return out
 
     # -- whole loop ---------------------------------------------------------------------------

@@ -5,8 +5,10 @@ Fast paths (``fast=True``), chosen per device at start-up:
   channels-last layout; oneDNN runs the convolutions in bf16 with float32 accumulation.
 - CPU without it: float32, channels-last.
 - CUDA: float16 autocast, channels-last, pinned host memory and non-blocking copies.
-Every fast path is checked against float32 by ``benchmarks/bench_analysis.py`` (mask Dice,
-per-beat EF difference); ``fast=False`` forces plain float32 everywhere.
+Every fast path is checked against float32 twice: by ``benchmarks/bench_analysis.py`` (mask Dice,
+per-beat EF difference), and at run time on the first few inputs each model sees
+(``run_checked``): weights whose outputs the fast path changes too much (e.g. logits that sit
+near the threshold) run in float32 from then on. ``fast=False`` forces plain float32 everywhere.
 """
 
 from __future__ import annotations
@@ -50,6 +52,26 @@ class InferenceEngine:
             except Exception:  # some modules refuse; the plain layout is still correct
                 pass
         self.batch_size = batch_size or (64 if self.device.type == "cuda" else 32)
+        self.checked = self.precision == "fp32"
+        self.check_note = ""  # why the fast path was kept or refused, for the logs and benchmarks
+
+    def run_checked(self, x: np.ndarray, agree, n_check: int) -> np.ndarray:
+        """``run(x)``; the first time, also run ``x[:n_check]`` in float32 and keep the fast
+        precision only if ``agree(fast_out, fp32_out)`` is true for it."""
+        out = self.run(x)
+        if self.checked:
+            return out
+        self.checked = True
+        fast_precision = self.precision
+        self.precision = "fp32"
+        ref = self.run(x[:n_check])
+        ok, note = agree(out[:n_check], ref)
+        if ok:
+            self.precision = fast_precision
+            self.check_note = f"{fast_precision} kept: {note}"
+            return out
+        self.check_note = f"{fast_precision} refused, float32 used: {note}"
+        return self.run(x)
 
     def _autocast(self):
         if self.precision == "bf16":

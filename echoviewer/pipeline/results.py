@@ -13,6 +13,10 @@ HIGH_VARIANCE_SD = 2.5
 DISAGREEMENT_POINTS = 10.0
 
 
+class Cancelled(Exception):
+    """Raised between batches when the caller's cancel function returns True."""
+
+
 @dataclass(frozen=True)
 class AnalysisSettings:
     """Everything that changes results; it is part of the cache key."""

@@ -240,15 +240,16 @@ class CorrectionController(QObject):
         self.modeChanged.emit(on)
         self.win._update_actions()
 
-    def loop_changed(self) -> None:
-        """The window shows another loop (or the same one re-analysed)."""
+    def loop_changed(self, refresh: bool = True) -> None:
+        """The window shows another loop (or the same one re-analysed); ``refresh=False`` when
+        the caller has just shown its results."""
         self.editor.cancel()
         self.win.timeline.cancel_drag()
         self.target = None
         self.show_save_state()
         if self.active and not self.available():
             self.set_active(False)
-        else:
+        elif refresh:
             self.refresh()
 
     # -- showing ----------------------------------------------------------------------------------
@@ -262,7 +263,7 @@ class CorrectionController(QObject):
             self.win.summary.show_live(None, "")
             return
         values = c.values()
-        summary = c.summary()
+        summary = c.summary_of(values)
         self.win.show_corrected(e, values, summary)
         self._update_editor(values)
         self._update_live(values)
@@ -696,6 +697,10 @@ class CorrectionController(QObject):
             except Exception as exc:  # noqa: BLE001 - reported in the window
                 relay.error.emit(" ".join(str(exc).split()) or type(exc).__name__)
                 return
+            finally:
+                close = getattr(state["analyzer"], "close", None)  # ends an analysis process
+                if close is not None:
+                    close()
             relay.done.emit(res)
 
         self._exporting = True

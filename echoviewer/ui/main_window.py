@@ -48,6 +48,7 @@ from echoviewer.ui.worker import (
     AnalysisWorker,
     AnalyzerFactory,
     default_analyzer_factory,
+    freeze_long_lived,
     default_reopen,
 )
 
@@ -148,7 +149,7 @@ class MainWindow(QMainWindow):
             if v is not None:
                 setattr(self.settings, k, v)
         self._scan = scan or _default_scan
-        self.analyzer_factory = analyzer_factory or default_analyzer_factory
+        self.analyzer_factory = analyzer_factory or self._default_analyzer
         self.entries: dict[str, LoopEntry] = {}
         self.order: list[str] = []
         self.current_key: str | None = None
@@ -161,8 +162,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         # worker
-        self.worker = AnalysisWorker(analyzer_factory, self.settings.analysis_settings(), reopen=reopen,
-                                     thread_setup=self._thread_setup, preload=analyzer_factory is None)
+        self.worker = AnalysisWorker(self.analyzer_factory, self.settings.analysis_settings(), reopen=reopen,
+                                     preload=analyzer_factory is None)
         self.bridge = AnalysisBridge(self.worker, self)
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
@@ -259,6 +260,7 @@ class MainWindow(QMainWindow):
         self._partial_timer.timeout.connect(self._flush_partial)
         self._partial_timer.start()
         self._update_actions()
+        freeze_long_lived("window")  # see there: keeps garbage collection from stalling playback
 
     # -- actions, menus, toolbar ----------------------------------------------------------------
     def _action(self, text, slot, shortcut=None, tip=None, checkable=False) -> QAction:
@@ -737,7 +739,7 @@ class MainWindow(QMainWindow):
                 self.timeline.set_loop(int(analysis.n_frames), analysis.fps)
             self.player.masks_updated(None)
             self._show_results(e)
-            self.corrector.loop_changed()
+            self.corrector.loop_changed(refresh=False)
         self._update_actions()
 
     def _on_failed(self, key: str, message: str) -> None:
@@ -776,13 +778,9 @@ class MainWindow(QMainWindow):
         self.set_status(text, error=True)
 
     # -- settings -------------------------------------------------------------------------------
-    def _thread_setup(self) -> None:
-        """Runs in the worker thread before each job: the hook for CPU-thread tuning."""
-        n = int(self.settings.torch_threads or 0)
-        if n > 0:
-            import torch
-
-            torch.set_num_threads(n)
+    def _default_analyzer(self, analysis_settings):
+        """The real pipeline in its own process, with the CPU threads chosen in Settings."""
+        return default_analyzer_factory(analysis_settings, threads=int(self.settings.torch_threads or 0))
 
     def open_settings(self) -> None:
         dlg = SettingsDialog(self.settings, self)
@@ -800,6 +798,8 @@ class MainWindow(QMainWindow):
         if new.analysis_settings() != old.analysis_settings():
             self.worker.set_settings(new.analysis_settings())
             self.reanalyse()
+        elif new.torch_threads != old.torch_threads:
+            self.worker.reload()  # the analysis process restarts with the new thread count
 
     def reanalyse(self) -> None:
         """Forget results and analyse every readable loop again (current loop first)."""
@@ -812,7 +812,7 @@ class MainWindow(QMainWindow):
             self.player.set_beats([])
             self.player.masks_updated(None)
             self._show_results(e)
-            self.corrector.loop_changed()
+            self.corrector.loop_changed(refresh=False)
         self._submit_all()
         self._update_actions()
 

@@ -65,7 +65,7 @@ class UiSettings:
     categories: list[tuple[float | None, str]] = field(default_factory=lambda: list(DEFAULT_CATEGORIES))
     overlay_color: tuple[int, int, int] = (255, 196, 0)
     overlay_opacity: float = 0.30
-    torch_threads: int = 0  # 0 = leave the pipeline's default; else torch.set_num_threads in the worker
+    torch_threads: int = 0  # 0 = torch's default; else torch.set_num_threads in the analysis process
     audit_user: str = ""  # the name in the corrections' audit trail; "" = the OS login name
 
     def audit_name(self) -> str:

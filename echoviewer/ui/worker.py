@@ -3,8 +3,10 @@
 An :class:`AnalysisWorker` (a QObject living in its own QThread) takes loops from a queue (the
 loop on screen first, then the rest of the study) and runs ``analyzer.analyze(loop, progress=,
 cancel=, priority_frame=)`` on each. It only relies on that interface: the analyzer comes from a
-factory ``factory(settings) -> analyzer`` (by default ``echoviewer.pipeline.Analyzer``), so tests
-can hand in a fake.
+factory ``factory(settings) -> analyzer`` (by default a ``pipeline.service.RemoteAnalyzer``,
+which runs ``pipeline.Analyzer`` in a child process so that the analysis never holds the UI
+process' GIL), so tests can hand in a fake. An analyzer with a ``close()`` is closed when it is
+replaced (new settings) and when the worker stops.
 
 Signals (delivered to the UI thread through queued connections):
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+import gc
 import inspect
 import sys
 import threading
@@ -33,14 +36,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from echoviewer.pipeline.service import one_line
+
 AnalyzerFactory = Callable[[Any], Any]
 
 
-def default_analyzer_factory(settings):
-    """The real pipeline (imported lazily: it pulls in torch)."""
-    from echoviewer.pipeline import Analyzer
+def default_analyzer_factory(settings, threads: int = 0):
+    """The real pipeline, in a child process (see ``echoviewer.pipeline.service`` for why)."""
+    from echoviewer.pipeline.service import RemoteAnalyzer
 
-    return Analyzer(settings)
+    return RemoteAnalyzer(settings, threads=threads)
 
 
 def default_reopen(loop):
@@ -56,15 +61,6 @@ def _is_cancelled(exc: BaseException) -> bool:
     mod = sys.modules.get("echoviewer.pipeline.analyzer")  # not loaded: cannot be its exception
     cancelled = getattr(mod, "Cancelled", None)
     return cancelled is not None and isinstance(exc, cancelled)
-
-
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if not text:
-        return type(exc).__name__
-    if type(exc).__module__.startswith("echoviewer"):
-        return text  # our errors already name the file and the problem
-    return f"{type(exc).__name__}: {text}"
 
 
 @dataclass
@@ -88,14 +84,12 @@ class AnalysisWorker(QObject):
         analyzer_factory: AnalyzerFactory | None = None,
         settings: Any = None,
         reopen: Callable[[Any], Any] | None = default_reopen,
-        thread_setup: Callable[[], None] | None = None,  # called in the worker thread before each job
         preload: bool = False,  # build the analyzer (load the models) as soon as the thread starts
     ):
         super().__init__()
         self._factory = analyzer_factory or default_analyzer_factory
         self._settings = settings
         self._reopen = reopen or (lambda loop: loop)
-        self._thread_setup = thread_setup
         self._cond = threading.Condition()
         self._queue: list[Job] = []
         self._current: Job | None = None
@@ -107,6 +101,7 @@ class AnalysisWorker(QObject):
         self._analyzer = None
         self._analyzer_settings: Any = None
         self._preload = preload
+        self._reload = False
 
     # -- called from the UI thread ------------------------------------------------------------
     def submit(self, loops: Iterable[Any], first: str | None = None, frame: int | None = None) -> None:
@@ -157,6 +152,11 @@ class AnalysisWorker(QObject):
                 self._cancel_current(requeue=True, position=0, discard=True)
             self._cond.notify_all()
 
+    def reload(self) -> None:
+        """Build a new analyzer before the next job (e.g. other CPU threads); results stay valid."""
+        with self._cond:
+            self._reload = True
+
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
@@ -202,6 +202,7 @@ class AnalysisWorker(QObject):
                 self._get_analyzer(self._settings)
             except Exception:  # noqa: BLE001
                 self._analyzer = None
+            freeze_long_lived()
         while True:
             with self._cond:
                 while not self._queue and not self._stopping:
@@ -214,28 +215,34 @@ class AnalysisWorker(QObject):
                 self._requeue_current = False
                 self._discard = False
                 settings = self._settings
-            if self._thread_setup is not None:  # e.g. torch.set_num_threads, in this thread
-                try:
-                    self._thread_setup()
-                except Exception:  # noqa: BLE001 - a tuning hook must not kill the worker
-                    pass
             self._run_job(job, settings)
             with self._cond:
                 self._current = None
                 empty = not self._queue and not self._stopping
             if empty:
                 self.idle.emit()
+        self._close_analyzer()
         self.stopped.emit()
         thread = self.thread()
         if thread is not None:
             thread.quit()
 
     def _get_analyzer(self, settings):
-        if self._analyzer is None or self._analyzer_settings != settings:
-            self._analyzer = None
+        if self._analyzer is None or self._analyzer_settings != settings or self._reload:
+            self._reload = False
+            self._close_analyzer()
             self._analyzer_settings = settings
             self._analyzer = self._factory(settings)
         return self._analyzer
+
+    def _close_analyzer(self) -> None:
+        analyzer, self._analyzer = self._analyzer, None
+        close = getattr(analyzer, "close", None)  # a RemoteAnalyzer ends its process
+        if close is not None:
+            try:
+                close()
+            except Exception:  # noqa: BLE001
+                pass
 
     def _run_job(self, job: Job, settings) -> None:
         key = job.key
@@ -265,6 +272,24 @@ class AnalysisWorker(QObject):
             self.failed.emit(key, one_line(exc))
             return
         self.finished.emit(key, result)
+
+
+_frozen: set[str] = set()
+
+
+def freeze_long_lived(stage: str = "models") -> bool:
+    """Move every object alive now (modules, widgets, models: ~400,000 of them) out of the
+    garbage collector's reach, once per process and stage.
+
+    A full collection walks all tracked objects while holding the GIL: 100-200 ms here, a visible
+    freeze of playback whichever thread triggers it. Frozen objects are still freed by reference
+    counting; only cycles among them would stay, and these objects live as long as the app.
+    """
+    if stage in _frozen:
+        return False
+    _frozen.add(stage)
+    gc.freeze()
+    return True
 
 
 class _Cancelled(Exception):

@@ -30,6 +30,26 @@ def test_autosave_after_each_edit_and_restore(analysis, tmp_path):
     assert again.audit[0]["user"] == "sono"
 
 
+def test_reopening_removes_temp_files_of_interrupted_saves_but_not_fresh_ones(analysis, tmp_path):
+    loop = tmp_path / "loop [1].avi"  # glob metacharacters in the name
+    loop.write_bytes(b"x")
+    c = open_corrections(analysis, loop)
+    AutoSaver(c, loop)
+    c.set_frame(1, "es", 21)
+    side = beside_path(loop)
+    stale = side.with_name(f".{side.name}.k1ll3d.tmp")  # what atomic_write leaves after a SIGKILL
+    fresh = side.with_name(f".{side.name}.wr1t1ng.tmp")  # another instance saving right now
+    other = tmp_path / ".other.avi.echoviewer.json.x.tmp"
+    for p in (stale, fresh, other):
+        p.write_text("{half")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    again = open_corrections(analysis, loop)
+    assert again.beat(1)["es_frame"] == 21
+    assert not stale.exists() and fresh.exists() and other.exists()
+
+
 def test_unwritable_study_folder_falls_back_to_user_folder(analysis, tmp_path, monkeypatch):
     # Tests run as root in CI, where chmod cannot make a folder read-only: refuse writes beside the loop.
     loop = tmp_path / "ro" / "loop.avi"

@@ -120,8 +120,12 @@ def test_real_pipeline_results_in_the_window(phantom_study, weights_dir, qtbot, 
                 assert win.summary.demo_banner.isVisibleTo(win.summary)
         out = win.export_report("study", str(tmp_path / "report.csv"))
         assert out is not None and out.stat().st_size > 0
+        # the analysis ran in its own process (it never holds this process' GIL), ended on close
+        analyzer = win.worker._analyzer
+        assert analyzer.alive and analyzer.pid not in (None, os.getpid())
     finally:
         win.shutdown()
+    assert not analyzer.alive
 
 
 @pytest.mark.slow

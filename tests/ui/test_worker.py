@@ -166,20 +166,37 @@ def test_shutdown_while_busy_joins_quickly(qtbot, tmp_path):
     assert not b.thread.isRunning()
 
 
-def test_thread_setup_hook_runs_in_the_worker_thread_before_each_job(qtbot, tmp_path):
-    calls = []
-    w = AnalysisWorker(lambda s: FakeAnalyzer(s), AnalysisSettings(), reopen=None,
-                       thread_setup=lambda: calls.append(threading.get_ident()))
+def test_analyzers_are_closed_when_replaced_reloaded_and_at_shutdown(qtbot, tmp_path):
+    """A RemoteAnalyzer's close() ends its process: no analysis process outlives its use."""
+    made, closed = [], []
+
+    class Closable(FakeAnalyzer):
+        def close(self):
+            closed.append(self)
+
+    def factory(s):
+        made.append(Closable(s))
+        return made[-1]
+
+    w = AnalysisWorker(factory, AnalysisSettings(), reopen=None)
     b = AnalysisBridge(w)
     done = []
     w.finished.connect(lambda k, a: done.append(k))
     b.start()
     try:
+        w.submit(_loops(tmp_path, n=1))
+        qtbot.waitUntil(lambda: len(done) == 1, timeout=10000)
+        w.set_settings(AnalysisSettings(fast=False))  # new settings: a new analyzer for the next job
         w.submit(_loops(tmp_path, n=2))
-        qtbot.waitUntil(lambda: len(done) == 2, timeout=10000)
-        assert len(calls) == 2 and threading.get_ident() not in calls
+        qtbot.waitUntil(lambda: len(done) == 3, timeout=10000)
+        assert len(made) == 2 and closed == [made[0]]
+        w.reload()  # e.g. other CPU threads: same settings, new analyzer
+        w.submit(_loops(tmp_path / "more", n=1))
+        qtbot.waitUntil(lambda: len(done) == 4, timeout=10000)
+        assert len(made) == 3 and closed == made[:2]
     finally:
         assert b.shutdown(5000)
+    assert closed == made
 
 
 def test_preload_builds_the_analyzer_before_any_job_and_failures_reach_the_first_job(qtbot, tmp_path):

@@ -1,0 +1,247 @@
+"""The analyzer in a child process, behind the same ``analyze()`` call as :class:`Analyzer`.
+
+Why a process: the window plays loops while the worker analyses others. In a thread of the UI
+process, the analysis' Python code (decoding, tracing, the models' Python layers, garbage
+collection) shares the GIL with the UI thread and delays repaints by 40-80 ms; a niced child
+process only competes for CPU, which the scheduler gives to the UI first (see
+``benchmarks/bench_ui.py``). A crash in a native decoder or an out-of-memory kill then ends the
+child, not the app: the job fails with one line and the next job starts a new child.
+
+Protocol over a pipe: the parent sends ``("analyze", job, path, priority_frame)`` or
+``("stop",)``; the child answers ``("ready",)`` / ``("error", text)`` once after loading the
+models, then per job any number of ``("progress", job, Progress)`` and exactly one of
+``("done", job, LoopAnalysis)``, ``("failed", job, text)``, ``("cancelled", job)``. Cancellation
+is a shared event the child's pipeline polls between batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import sys
+import time
+from typing import Any
+
+from echoviewer.pipeline.results import AnalysisSettings, Cancelled
+
+#: Nice value of the child: the UI thread gets a core as soon as a repaint is due.
+CHILD_NICE = 10
+#: How long a cancelled job may take to reach its next batch boundary before its process is killed.
+CANCEL_GRACE_S = 10.0
+START_TIMEOUT_S = 300.0
+
+
+class AnalysisError(Exception):
+    """An analysis or model-loading failure reported by the child, already one line."""
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if not text:
+        return type(exc).__name__
+    if type(exc).__module__.startswith("echoviewer"):
+        return text  # our errors already name the file and the problem
+    return f"{type(exc).__name__}: {text}"
+
+
+# -- the child ------------------------------------------------------------------------------------
+def _child_main(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: int) -> None:
+    try:
+        _serve(conn, cancel_event, settings, threads, nice)
+    finally:
+        # Everything is sent and the cache files are written atomically; skip interpreter
+        # teardown, whose C++ static destructors abort ("terminate called ...") while a decoder
+        # or compute thread is still winding down.
+        conn.close()
+        os._exit(0)
+
+
+def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: int) -> None:
+    if nice > 0 and hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)  # threads started from here inherit it
+        except OSError:
+            pass
+    try:
+        import torch
+
+        if threads > 0:
+            torch.set_num_threads(threads)
+        from echoviewer.io import open_loop
+        from echoviewer.pipeline.analyzer import Analyzer
+
+        analyzer = Analyzer(settings)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which reports it per job
+        conn.send(("error", one_line(exc)))
+        return
+    conn.send(("ready",))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent went away
+        if msg[0] != "analyze":
+            return
+        _, job, path, priority_frame = msg
+        try:
+            loop = open_loop(path)
+            result = analyzer.analyze(
+                loop, progress=lambda p: conn.send(("progress", job, p)), cancel=cancel_event.is_set,
+                priority_frame=priority_frame,
+            )
+            conn.send(("done", job, result))
+        except Cancelled:
+            conn.send(("cancelled", job))
+        except Exception as exc:  # noqa: BLE001 - one line per failed loop, the child carries on
+            conn.send(("failed", job, one_line(exc)))
+
+
+# -- the parent -----------------------------------------------------------------------------------
+class RemoteAnalyzer:
+    """Starts a child process, loads the models there (blocking until they are loaded) and runs
+    ``analyze(loop, progress=, cancel=, priority_frame=)`` jobs in it. Not thread-safe: one
+    caller (the UI's worker thread, or an export thread) at a time. ``close()`` ends the child."""
+
+    def __init__(self, settings: AnalysisSettings | None = None, threads: int = 0, nice: int | None = None):
+        self.settings = settings or AnalysisSettings()
+        self._threads = int(threads or 0)
+        self._nice = CHILD_NICE if nice is None else int(nice)
+        self._ctx = mp.get_context("spawn")  # fork is unsafe once Qt and torch threads exist
+        self._proc = None
+        self._conn = None
+        self._cancel = None
+        self._jobs = 0
+        self._start()
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self._cancel = self._ctx.Event()  # new each time: a killed child may have held the old one's lock
+        proc = self._ctx.Process(target=_child_main, name="echoviewer-analysis", daemon=True,
+                                 args=(child, self._cancel, self.settings, self._threads, self._nice))
+        with _main_file_hidden():
+            proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+        msg = self._receive(START_TIMEOUT_S, what="loading the models")
+        if msg[0] != "ready":
+            self.close()
+            raise AnalysisError(msg[1] if msg[0] == "error" else f"unexpected answer {msg[0]!r}")
+
+    def _receive(self, timeout: float, what: str):
+        """The child's next message; ``what`` (a path, or what it was doing) prefixes errors."""
+        if not self._conn.poll(timeout):
+            self.close()
+            raise AnalysisError(f"{what}: the analysis process did not answer within {timeout:.0f} s")
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            raise self._died(what) from None
+
+    def _died(self, what: str) -> AnalysisError:
+        proc = self._proc
+        if proc is not None:
+            proc.join(2.0)  # reap it, for its exit status
+        code = proc.exitcode if proc is not None else None
+        self.close()
+        return AnalysisError(f"{what}: the analysis process stopped unexpectedly ({_exit_text(code)})")
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def analyze(self, loop: Any, progress=None, cancel=None, priority_frame: int | None = None):
+        path = getattr(loop, "path", loop)
+        if not os.path.isfile(str(path)):
+            raise AnalysisError(f"{path}: the analysis process can only open loop files")
+        if not self.alive:
+            self._start()  # the previous child crashed or was killed
+        self._jobs += 1
+        job = self._jobs
+        self._cancel.clear()
+        self._conn.send(("analyze", job, str(path), None if priority_frame is None else int(priority_frame)))
+        cancelled_at = None
+        while True:
+            if cancelled_at is None and cancel is not None and cancel():
+                self._cancel.set()
+                cancelled_at = time.monotonic()
+            if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_S:
+                self.close()  # stuck between batches (a hung decoder): the next job starts a new child
+                raise Cancelled()
+            if not self._conn.poll(0.05):
+                if not self.alive:
+                    raise self._died(str(path))
+                continue
+            msg = self._receive(0, what=str(path))
+            kind, msg_job = msg[0], msg[1]
+            if msg_job != job:
+                continue  # a late message of an earlier, abandoned job
+            if kind == "progress":
+                if progress is not None and cancelled_at is None:
+                    progress(msg[2])
+            elif kind == "done":
+                return msg[2]
+            elif kind == "cancelled":
+                raise Cancelled()
+            else:
+                raise AnalysisError(msg[2])
+
+    def close(self, timeout: float = 3.0) -> None:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if proc is None:
+            return
+        if proc.is_alive():
+            self._cancel.set()
+        try:
+            conn.send(("stop",))
+        except (OSError, ValueError):
+            pass
+        proc.join(timeout)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(2.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(2.0)
+        conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def _main_file_hidden():
+    """spawn re-runs the parent's ``__main__`` file in the child; a main read from stdin or a
+    notebook has a ``__file__`` that is no file, and the child would die on it. The child needs
+    nothing from ``__main__`` (its target lives in this module), so hide such a name while starting."""
+    main = sys.modules.get("__main__")
+    name = getattr(main, "__file__", None)
+    if name is None or os.path.isfile(name):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = name
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    if code < 0:
+        import signal
+
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"

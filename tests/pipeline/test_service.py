@@ -1,0 +1,90 @@
+"""The analyzer in a child process (what the window uses): same results, cancellation, crashes."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from echoviewer.io.echonet_format import write_echonet_video
+from echoviewer.io.loop import Loop
+from echoviewer.pipeline.analyzer import Analyzer
+from echoviewer.pipeline.results import AnalysisSettings, Cancelled
+from echoviewer.pipeline.service import AnalysisError, RemoteAnalyzer
+
+
+@pytest.fixture(scope="module")
+def loop_file(phantom, tmp_path_factory):
+    path = tmp_path_factory.mktemp("service") / "loop.avi"
+    write_echonet_video(path, phantom.frames, phantom.fps)
+    return path
+
+
+@pytest.fixture(scope="module")
+def remote(random_weights):
+    seg, ef = random_weights
+    r = RemoteAnalyzer(AnalysisSettings(seg_weights=seg, ef_weights=ef, device="cpu"))
+    yield r
+    r.close()
+
+
+def test_child_process_gives_the_in_process_results_with_progress(remote, random_weights, loop_file):
+    from echoviewer.io import open_loop
+
+    seen = []
+    res = remote.analyze(open_loop(loop_file), progress=seen.append, priority_frame=40)
+    assert remote.alive and remote.pid != os.getpid()
+    seg, ef = random_weights
+    local = Analyzer(AnalysisSettings(seg_weights=seg, ef_weights=ef, device="cpu"), use_cache=False)
+    ref = local.analyze(open_loop(loop_file), priority_frame=40)  # same first batch: same precision check
+    assert np.array_equal(res.masks, ref.masks)
+    assert [(b.ed_frame, b.es_frame) for b in res.beats] == [(b.ed_frame, b.es_frame) for b in ref.beats]
+    np.testing.assert_allclose([b.ef_model for b in res.beats], [b.ef_model for b in ref.beats], atol=1e-4)
+    chunks = [p for p in seen if p.stage == "segment" and p.masks is not None]
+    assert chunks and 40 in chunks[0].frames  # the playhead's frames came first
+    got = np.zeros(len(res.masks), bool)
+    for p in chunks:
+        assert np.array_equal(p.masks, res.masks[p.frames])
+        got[p.frames] = True
+    assert got.all()
+
+
+def _variant(phantom, path, skip):
+    """Another loop (other bytes, so not a cache hit of an earlier job)."""
+    write_echonet_video(path, phantom.frames[skip:], phantom.fps)
+    return path
+
+
+def test_cancel_stops_the_job_and_the_next_one_runs(remote, phantom, tmp_path):
+    copy = _variant(phantom, tmp_path / "other.avi", 1)
+    calls = []
+    with pytest.raises(Cancelled):
+        remote.analyze(str(copy), progress=calls.append, cancel=lambda: len(calls) >= 1)
+    assert remote.alive  # cancelled between batches: the process and its models stay
+    assert remote.analyze(str(copy)).n_frames > 0
+
+
+def test_a_killed_child_fails_the_job_with_one_line_and_the_next_job_starts_a_new_one(remote, phantom, tmp_path):
+    copy = _variant(phantom, tmp_path / "crash.avi", 2)
+    first = remote.pid
+    with pytest.raises(AnalysisError) as err:
+        remote.analyze(str(copy), progress=lambda p: os.kill(first, signal.SIGKILL))
+    msg = str(err.value)
+    assert "\n" not in msg and "crash.avi" in msg and "SIGKILL" in msg
+    assert not remote.alive
+    res = remote.analyze(str(copy))
+    assert res.n_frames > 0 and remote.alive and remote.pid != first
+
+
+def test_unloadable_weights_are_reported_and_leave_no_process(tmp_path):
+    bad = tmp_path / "garbage.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(AnalysisError) as err:
+        RemoteAnalyzer(AnalysisSettings(seg_weights=str(bad), device="cpu"))
+    assert "garbage.pt" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_loop_without_a_file_is_refused_clearly(remote, phantom):
+    lp = Loop.from_frames(phantom.frames[:4], fps=50, path="<in memory>")
+    with pytest.raises(AnalysisError, match="can only open loop files"):
+        remote.analyze(lp)
