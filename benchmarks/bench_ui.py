@@ -73,15 +73,15 @@ def main() -> int:
 
     def playback(label: str) -> dict:
         gaps = []
-        stalls = []  # (end time, gap)
-        last = [time.perf_counter()]
+        stalls = []  # (end time, gap, UI-thread CPU seconds in the gap)
+        last = [time.perf_counter(), time.thread_time()]
 
         def beat():
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), time.thread_time()
             gaps.append(now - last[0])
             if gaps[-1] > 0.030 and len(gaps) > 1:
-                stalls.append((now, gaps[-1]))
-            last[0] = now
+                stalls.append((now, gaps[-1], cpu - last[1]))
+            last[:] = [now, cpu]
 
         hb = QTimer()
         hb.timeout.connect(beat)
@@ -102,7 +102,7 @@ def main() -> int:
         p.play()
         skipped0 = p.clock.skipped
         t = time.perf_counter()
-        last[0] = t
+        last[:] = [t, time.thread_time()]
         spin_until(lambda: False, args.seconds)
         p.pause()
         hb.stop()
@@ -117,9 +117,10 @@ def main() -> int:
                "worst_late_ms": 1000 * max(lateness or [0]), "worst_gap_ms": 1000 * max(gaps[1:] or [0]),
                "busy": label}
         if args.trace:
-            for end, gap in stalls:
+            for end, gap, cpu in stalls:
                 near = [f"{name} {1000 * (t - end):+.0f} ms" for t, name in events if -gap - 0.1 < t - end < 0.05]
-                print(f"    stall {1000 * gap:.0f} ms ending {end - t:.2f} s in: {', '.join(near) or 'no worker event'}")
+                print(f"    stall {1000 * gap:.0f} ms (UI thread busy {1000 * cpu:.0f} ms of it) ending {end - t:.2f} s "
+                      f"in: {', '.join(near) or 'no worker event'}")
         print(f"(d) {label}: drew {drawn} frames in {dt:.1f} s = {drawn / dt:.1f} frames/s of a {fps:.0f} fps loop; "
               f"{res['dropped']} frames skipped, {late} shown more than one frame late "
               f"(worst {res['worst_late_ms']:.0f} ms late); longest UI stall {res['worst_gap_ms']:.0f} ms "

@@ -2,8 +2,10 @@
 
     python benchmarks/run.py [--quick]
 
-(a)+(b) benchmarks/bench_analysis.py: end-to-end analysis, official architectures and demo weights,
-        against the reference's way and plain float32 per beat (same run), with fast-path agreement.
+(a)+(b) benchmarks/bench_analysis.py: end-to-end analysis, official architectures (random weights,
+        and phantom-trained ones when benchmarks/phantom_official_weights.py has made them) and
+        demo weights, against the reference's way and plain float32 per beat (same run), with
+        fast-path agreement.
 (c)+(d) benchmarks/bench_ui.py: first overlay after opening a loop; playback and UI stalls while
         the worker analyses.
 """
@@ -28,10 +30,24 @@ def run(cmd: list[str]) -> list[str]:
     return [line for line in proc.stdout.splitlines() if line.startswith("SUMMARY")]
 
 
+def trained_official() -> list[str]:
+    """Phantom-trained official DeepLabV3 (benchmarks/phantom_official_weights.py), if made."""
+    sys.path.insert(0, str(HERE.parent))
+    from echoviewer.paths import user_dir
+
+    d = user_dir() / "bench" / "official-phantom"
+    seg, ef = d / "finetuned_segmentation.pt", d / "r2plus1d_18_32_2_pretrained.pt"
+    if seg.exists() and ef.exists():
+        return ["--weights-files", str(seg), str(ef)]
+    print(f"(no phantom-trained official weights in {d}: run benchmarks/phantom_official_weights.py "
+          "to add the agreement check on trained official architectures)")
+    return []
+
+
 def main() -> int:
     quick = "--quick" in sys.argv
     py = sys.executable
-    lines = run([py, str(HERE / "bench_analysis.py")] + (["--quick"] if quick else []))
+    lines = run([py, str(HERE / "bench_analysis.py")] + (["--quick"] if quick else []) + trained_official())
     lines += run([py, str(HERE / "bench_ui.py"), "--seconds", "5" if quick else "10"])
     parts = [line.removeprefix("SUMMARY ").strip() for line in lines]
     print("\nSUMMARY | " + " | ".join(parts))
