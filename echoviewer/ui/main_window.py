@@ -812,7 +812,7 @@ class MainWindow(QMainWindow):
             self.player.set_beats([])
             self.player.masks_updated(None)
             self._show_results(e)
-            self.corrector.loop_changed(refresh=False)
+            self.corrector.loop_changed()
         self._submit_all()
         self._update_actions()
 
