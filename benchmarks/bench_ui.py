@@ -29,7 +29,7 @@ def main() -> int:
     ap.add_argument("--study", help="study folder (default: the demo study)")
     ap.add_argument("--trace", action="store_true", help="list each stall over 30 ms with the worker's events around it")
     ap.add_argument("--worker-threads", type=int, default=None,
-                    help="torch threads in the analysis worker (default: the app's setting)")
+                    help="torch threads in the analysis process (default: the app's setting)")
     args = ap.parse_args()
     os.environ.setdefault("ECHOVIEWER_HOME", tempfile.mkdtemp(prefix="bench-ui-"))  # cold cache
     import torch  # noqa: F401  (before Qt, as the app does)
@@ -41,9 +41,8 @@ def main() -> int:
 
     study = Path(args.study) if args.study else ensure_demo_study()
     app = QApplication.instance() or QApplication([])
-    win = MainWindow()
-    if args.worker_threads is not None:
-        win.settings.torch_threads = args.worker_threads
+    # before the window starts its analysis process, which takes the thread count at start
+    win = MainWindow(overrides={"torch_threads": args.worker_threads})
     print(f"worker torch threads: {win.settings.torch_threads or 'torch default'}")
     win.resize(1400, 900)
     win.show()
