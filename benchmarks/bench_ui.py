@@ -56,7 +56,7 @@ def main() -> int:
 
     # The window loads the models in its worker as it starts; a user opens a study after that.
     t_start = time.perf_counter()
-    spin_until(lambda: getattr(win.worker, "_analyzer", None) is not None, 60)
+    spin_until(lambda: getattr(getattr(win.worker, "_analyzer", None), "ready", False), 60)
     print(f"models preloaded {time.perf_counter() - t_start:.2f} s after the window opened")
     t0 = time.perf_counter()
     win.open_study(str(study))

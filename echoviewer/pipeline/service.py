@@ -99,9 +99,10 @@ def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: i
 
 # -- the parent -----------------------------------------------------------------------------------
 class RemoteAnalyzer:
-    """Starts a child process, loads the models there (blocking until they are loaded) and runs
-    ``analyze(loop, progress=, cancel=, priority_frame=)`` jobs in it. Not thread-safe: one
-    caller (the UI's worker thread, or an export thread) at a time. ``close()`` ends the child."""
+    """Starts a child process that loads the models (``wait_ready``; ``analyze`` waits for it
+    too) and runs ``analyze(loop, progress=, cancel=, priority_frame=)`` jobs in it. Not
+    thread-safe: one caller (the UI's worker thread, or an export thread) at a time. ``close()``
+    ends the child, also while it is still loading."""
 
     def __init__(self, settings: AnalysisSettings | None = None, threads: int = 0, nice: int | None = None):
         self.settings = settings or AnalysisSettings()
@@ -112,6 +113,8 @@ class RemoteAnalyzer:
         self._conn = None
         self._cancel = None
         self._jobs = 0
+        self._ready = False
+        self._started_at = 0.0
         self._start()
 
     def _start(self) -> None:
@@ -123,10 +126,36 @@ class RemoteAnalyzer:
             proc.start()
         child.close()
         self._proc, self._conn = proc, parent
-        msg = self._receive(START_TIMEOUT_S, what="loading the models")
+        self._ready = False
+        self._started_at = time.monotonic()
+
+    @property
+    def ready(self) -> bool:
+        """The child has loaded its models."""
+        return self._ready and self.alive
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the models to load: True once loaded, False if not yet.
+        Raises AnalysisError (and ends the child) if loading failed or took over START_TIMEOUT_S.
+        Short timeouts let a caller stay responsive to a stop request while a model loads."""
+        if self._proc is None:
+            self._start()
+        if self._ready:
+            return True
+        what = "loading the models"
+        if not self._conn.poll(timeout):
+            if not self.alive:
+                raise self._died(what)
+            if time.monotonic() - self._started_at > START_TIMEOUT_S:
+                self.close()
+                raise AnalysisError(f"{what}: the analysis process did not answer within {START_TIMEOUT_S:.0f} s")
+            return False
+        msg = self._receive(0, what=what)
         if msg[0] != "ready":
             self.close()
             raise AnalysisError(msg[1] if msg[0] == "error" else f"unexpected answer {msg[0]!r}")
+        self._ready = True
+        return True
 
     def _receive(self, timeout: float, what: str):
         """The child's next message; ``what`` (a path, or what it was doing) prefixes errors."""
@@ -160,6 +189,9 @@ class RemoteAnalyzer:
             raise AnalysisError(f"{path}: the analysis process can only open loop files")
         if not self.alive:
             self._start()  # the previous child crashed or was killed
+        while not self.wait_ready(0.05):
+            if cancel is not None and cancel():
+                raise Cancelled()
         self._jobs += 1
         job = self._jobs
         self._cancel.clear()

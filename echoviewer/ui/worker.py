@@ -199,9 +199,12 @@ class AnalysisWorker(QObject):
             # Loading the models takes seconds; doing it before the user opens a study makes the
             # first overlay appear within the first batch. A failure here is reported by the first job.
             try:
-                self._get_analyzer(self._settings)
+                analyzer = self._get_analyzer(self._settings)
+                wait = getattr(analyzer, "wait_ready", None)  # a RemoteAnalyzer loads in its process
+                while wait is not None and not self._stopping and not wait(0.1):
+                    pass
             except Exception:  # noqa: BLE001
-                self._analyzer = None
+                self._close_analyzer()
             freeze_long_lived()
         while True:
             with self._cond:

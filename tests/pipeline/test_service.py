@@ -2,6 +2,7 @@
 
 import os
 import signal
+import time
 
 import numpy as np
 import pytest
@@ -76,12 +77,23 @@ def test_a_killed_child_fails_the_job_with_one_line_and_the_next_job_starts_a_ne
     assert res.n_frames > 0 and remote.alive and remote.pid != first
 
 
-def test_unloadable_weights_are_reported_and_leave_no_process(tmp_path):
+def test_unloadable_weights_are_reported_and_leave_no_process(tmp_path, loop_file):
     bad = tmp_path / "garbage.pt"
     bad.write_bytes(b"not a checkpoint at all")
+    r = RemoteAnalyzer(AnalysisSettings(seg_weights=str(bad), device="cpu"))
     with pytest.raises(AnalysisError) as err:
-        RemoteAnalyzer(AnalysisSettings(seg_weights=str(bad), device="cpu"))
+        r.analyze(str(loop_file))
     assert "garbage.pt" in str(err.value) and "\n" not in str(err.value)
+    assert not r.alive
+
+
+def test_closing_while_the_models_load_returns_at_once(random_weights):
+    seg, ef = random_weights
+    r = RemoteAnalyzer(AnalysisSettings(seg_weights=seg, ef_weights=ef, device="cpu"))
+    assert not r.wait_ready(0.01)  # importing torch alone takes longer than this
+    t = time.perf_counter()
+    r.close()
+    assert time.perf_counter() - t < 5 and not r.alive
 
 
 def test_a_loop_without_a_file_is_refused_clearly(remote, phantom):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -221,3 +222,26 @@ def test_preload_builds_the_analyzer_before_any_job_and_failures_reach_the_first
         assert len(calls) == 2  # the failed preload was retried by the job, which then succeeded
     finally:
         assert b.shutdown(10000)
+
+
+def test_closing_while_the_preloaded_models_still_load_does_not_wait_for_them(qtbot, tmp_path):
+    """A RemoteAnalyzer loads in its own process; a stop must not wait for a slow or hung load."""
+    polls, closed = [], []
+
+    class Loading(FakeAnalyzer):
+        def wait_ready(self, timeout):
+            polls.append(timeout)
+            time.sleep(timeout)
+            return False  # never finishes loading
+
+        def close(self):
+            closed.append(self)
+
+    w = AnalysisWorker(lambda s: Loading(s), AnalysisSettings(), reopen=None, preload=True)
+    b = AnalysisBridge(w)
+    b.start()
+    qtbot.waitUntil(lambda: len(polls) >= 3, timeout=5000)
+    t0 = time.perf_counter()
+    assert b.shutdown(5000)
+    assert time.perf_counter() - t0 < 1.0
+    assert len(closed) == 1  # the loading process was ended
