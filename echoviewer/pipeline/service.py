@@ -150,18 +150,16 @@ class RemoteAnalyzer:
                 self.close()
                 raise AnalysisError(f"{what}: the analysis process did not answer within {START_TIMEOUT_S:.0f} s")
             return False
-        msg = self._receive(0, what=what)
+        msg = self._receive(what)
         if msg[0] != "ready":
             self.close()
             raise AnalysisError(msg[1] if msg[0] == "error" else f"unexpected answer {msg[0]!r}")
         self._ready = True
         return True
 
-    def _receive(self, timeout: float, what: str):
-        """The child's next message; ``what`` (a path, or what it was doing) prefixes errors."""
-        if not self._conn.poll(timeout):
-            self.close()
-            raise AnalysisError(f"{what}: the analysis process did not answer within {timeout:.0f} s")
+    def _receive(self, what: str):
+        """The child's next message, known to be waiting; ``what`` (a path, or what it was doing)
+        prefixes errors."""
         try:
             return self._conn.recv()
         except (EOFError, OSError):
@@ -208,7 +206,7 @@ class RemoteAnalyzer:
                 if not self.alive:
                     raise self._died(str(path))
                 continue
-            msg = self._receive(0, what=str(path))
+            msg = self._receive(str(path))
             kind, msg_job = msg[0], msg[1]
             if msg_job != job:
                 continue  # a late message of an earlier, abandoned job

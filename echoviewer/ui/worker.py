@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
-import gc
 import inspect
 import sys
 import threading
@@ -205,7 +204,6 @@ class AnalysisWorker(QObject):
                     pass
             except Exception:  # noqa: BLE001
                 self._close_analyzer()
-            freeze_long_lived()
         while True:
             with self._cond:
                 while not self._queue and not self._stopping:
@@ -275,24 +273,6 @@ class AnalysisWorker(QObject):
             self.failed.emit(key, one_line(exc))
             return
         self.finished.emit(key, result)
-
-
-_frozen: set[str] = set()
-
-
-def freeze_long_lived(stage: str = "models") -> bool:
-    """Move every object alive now (modules, widgets, models: ~400,000 of them) out of the
-    garbage collector's reach, once per process and stage.
-
-    A full collection walks all tracked objects while holding the GIL: 100-200 ms here, a visible
-    freeze of playback whichever thread triggers it. Frozen objects are still freed by reference
-    counting; only cycles among them would stay, and these objects live as long as the app.
-    """
-    if stage in _frozen:
-        return False
-    _frozen.add(stage)
-    gc.freeze()
-    return True
 
 
 class _Cancelled(Exception):
