@@ -84,6 +84,13 @@ def _step(opt, sched, loss: torch.Tensor) -> None:
     sched.step()
 
 
+def _ef_step(opt, sched, pred: torch.Tensor, efs: list[float], abs_errors: list[float]) -> None:
+    """One EF regression step (smooth L1, beta 2 EF points); records the batch's mean |error|."""
+    y = torch.tensor(efs, dtype=torch.float32)[:, None]
+    _step(opt, sched, nn.functional.smooth_l1_loss(pred, y, beta=2.0))
+    abs_errors.append((pred - y).abs().mean().item())
+
+
 def _progress(name: str, step: int, cfg: TrainConfig, losses: list[float], t0: float, log: Log, what: str) -> bool:
     """Log every ``cfg.log_every`` steps; True when the time budget is spent."""
     if (step + 1) % cfg.log_every == 0:
@@ -142,11 +149,7 @@ def train_ef(model: nn.Module, sample_clip: Callable[[np.random.Generator], tupl
             clips.append(clip)
             efs.append(ef)
         x = normalise(np.stack(clips), mean, std).movedim(1, 2)  # (N,F,3,H,W) -> (N,3,F,H,W)
-        y = torch.tensor(efs, dtype=torch.float32)[:, None]
-        pred = model(x)
-        loss = nn.functional.smooth_l1_loss(pred, y, beta=2.0)
-        _step(opt, sched, loss)
-        losses.append((pred - y).abs().mean().item())
+        _ef_step(opt, sched, model(x), efs, losses)
         if _progress("ef", step, cfg, losses, t0, log, "train MAE"):
             break
     model.eval()
@@ -199,11 +202,7 @@ def train_segef_head(model: nn.Module, loops, mean, std, frames: int, period: in
             batch.append(s[idx])
             efs.append(float(lp.efs[b]))
         feats = model.features(torch.from_numpy(np.stack(batch)))
-        y = torch.tensor(efs, dtype=torch.float32)[:, None]
-        pred = head(feats)
-        loss = nn.functional.smooth_l1_loss(pred, y, beta=2.0)
-        _step(opt, sched, loss)
-        losses.append((pred - y).abs().mean().item())
+        _ef_step(opt, sched, head(feats), efs, losses)
         if _progress("ef head", step, cfg, losses, t0, log, "train MAE"):
             break
     for p in model.seg.parameters():
