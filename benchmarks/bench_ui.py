@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -23,24 +24,84 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def run_queue_wait() -> float:
+    """Seconds the calling thread has spent runnable but waiting for a CPU (Linux schedstat;
+    0 elsewhere). With the thread's CPU time this splits a stall into work, CPU starvation and
+    blocking (the GIL, a lock, I/O)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def threads_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process, by "name/tid" (Linux; empty elsewhere)."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                out[f"{name}/{tid}"] = int(f.read().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def default_loops(study: Path) -> list[str]:
+    """One loop of each kind the study has: the first DICOM and the first video (EchoNet's are
+    50 fps AVIs)."""
+    from echoviewer.io import scan_study
+
+    scan = scan_study(study)
+    names = [Path(getattr(item, "path", item)).name for item in getattr(scan, "loops", [])]
+    picks = [next((n for n in names if n.lower().endswith(ext)), None) for ext in (".dcm", ".avi")]
+    return [n for n in picks if n] or names[:1]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--study", help="study folder (default: the demo study)")
+    ap.add_argument("--loop", action="append", help="file name of the loop to play (repeatable; default: "
+                    "the study's first DICOM and first video)")
     ap.add_argument("--trace", action="store_true", help="list each stall over 30 ms with the worker's events around it")
     ap.add_argument("--worker-threads", type=int, default=None,
                     help="torch threads in the analysis process (default: the app's setting)")
     args = ap.parse_args()
-    os.environ.setdefault("ECHOVIEWER_HOME", tempfile.mkdtemp(prefix="bench-ui-"))  # cold cache
     import torch  # noqa: F401  (before Qt, as the app does)
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from echoviewer.synthetic.demo import ensure_demo_study
-    from echoviewer.ui.main_window import MainWindow
 
     study = Path(args.study) if args.study else ensure_demo_study()
     app = QApplication.instance() or QApplication([])
+    parts = []
+    for name in args.loop or default_loops(study):
+        print(f"--- {name}")
+        first_overlay, busy, idle = measure(app, study, name, args)
+        parts.append(f"{name}: first overlay {first_overlay:.2f} s; playback {busy['drawn_fps']:.1f}/"
+                     f"{busy['loop_fps']:.0f} fps with analysis running (baseline {idle['drawn_fps']:.1f}); "
+                     f"worst stall {busy['worst_gap_ms']:.0f} ms (baseline {idle['worst_gap_ms']:.0f} ms); "
+                     f"frames skipped {busy['dropped']}, late {busy['late']} (baseline {idle['dropped']}, "
+                     f"{idle['late']})")
+    print("SUMMARY " + " || ".join(parts))
+    return 0
+
+
+def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
+    """A new window (cold analysis cache) opens the study on ``loop_name``: time to its first
+    overlay, then playback while the worker analyses, then playback with the worker idle."""
+    from PySide6.QtCore import QTimer
+
+    from echoviewer.ui.main_window import MainWindow
+
+    os.environ["ECHOVIEWER_HOME"] = tempfile.mkdtemp(prefix="bench-ui-")  # cold cache, read at each use
     # before the window starts its analysis process, which takes the thread count at start
     win = MainWindow(overrides={"torch_threads": args.worker_threads})
     print(f"worker torch threads: {win.settings.torch_threads or 'torch default'}")
@@ -59,10 +120,11 @@ def main() -> int:
     spin_until(lambda: getattr(getattr(win.worker, "_analyzer", None), "ready", False), 60)
     print(f"models preloaded {time.perf_counter() - t_start:.2f} s after the window opened")
     t0 = time.perf_counter()
-    win.open_study(str(study))
+    win.open_study(str(study / loop_name))  # opens the folder with this loop on screen
     ok = spin_until(lambda: win.player.native_mask() is not None and win.player.overlay.isVisible(), 120)
     first_overlay = time.perf_counter() - t0
-    print(f"(c) first overlay drawn {first_overlay:.2f} s after opening the study"
+    shown = Path(win.current_key or "").name
+    print(f"(c) first overlay of {shown} drawn {first_overlay:.2f} s after opening the study"
           f"{'' if ok else ' (TIMED OUT)'}")
 
     events = []  # (time, what) of the worker's signals, for --trace
@@ -72,15 +134,18 @@ def main() -> int:
 
     def playback(label: str) -> dict:
         gaps = []
-        stalls = []  # (end time, gap, UI-thread CPU seconds in the gap)
-        last = [time.perf_counter(), time.thread_time()]
+        stalls = []  # (end time, gap, UI-thread CPU seconds in the gap, seconds waiting for a CPU)
+        last = [time.perf_counter(), time.thread_time(), run_queue_wait(), {}]
 
         def beat():
             now, cpu = time.perf_counter(), time.thread_time()
+            wait, others = (run_queue_wait(), threads_cpu()) if args.trace else (0.0, {})
             gaps.append(now - last[0])
             if gaps[-1] > 0.030 and len(gaps) > 1:
-                stalls.append((now, gaps[-1], cpu - last[1]))
-            last[:] = [now, cpu]
+                busy = {k: v - last[3].get(k, 0.0) for k, v in others.items()}
+                busy = {k: v for k, v in busy.items() if v > 0.002 and not k.endswith(f"/{os.getpid()}")}
+                stalls.append((now, gaps[-1], cpu - last[1], wait - last[2], busy))
+            last[:] = [now, cpu, wait, others]
 
         hb = QTimer()
         hb.timeout.connect(beat)
@@ -101,7 +166,7 @@ def main() -> int:
         p.play()
         skipped0 = p.clock.skipped
         t = time.perf_counter()
-        last[:] = [t, time.thread_time()]
+        last[:] = [t, time.thread_time(), run_queue_wait(), threads_cpu()]
         spin_until(lambda: False, args.seconds)
         p.pause()
         hb.stop()
@@ -116,10 +181,14 @@ def main() -> int:
                "worst_late_ms": 1000 * max(lateness or [0]), "worst_gap_ms": 1000 * max(gaps[1:] or [0]),
                "busy": label}
         if args.trace:
-            for end, gap, cpu in stalls:
+            for end, gap, cpu, wait, busy in stalls:
                 near = [f"{name} {1000 * (t - end):+.0f} ms" for t, name in events if -gap - 0.1 < t - end < 0.05]
-                print(f"    stall {1000 * gap:.0f} ms (UI thread busy {1000 * cpu:.0f} ms of it) ending {end - t:.2f} s "
+                print(f"    stall {1000 * gap:.0f} ms (UI thread on a CPU {1000 * cpu:.0f} ms, waiting for one "
+                      f"{1000 * wait:.0f} ms, blocked {1000 * max(0.0, gap - cpu - wait):.0f} ms) ending {end - t:.2f} s "
                       f"in: {', '.join(near) or 'no worker event'}")
+                if busy:
+                    print("      other threads of this process on a CPU meanwhile: "
+                          + ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in sorted(busy.items(), key=lambda kv: -kv[1])))
         print(f"(d) {label}: drew {drawn} frames in {dt:.1f} s = {drawn / dt:.1f} frames/s of a {fps:.0f} fps loop; "
               f"{res['dropped']} frames skipped, {late} shown more than one frame late "
               f"(worst {res['worst_late_ms']:.0f} ms late); longest UI stall {res['worst_gap_ms']:.0f} ms "
@@ -129,12 +198,9 @@ def main() -> int:
     busy = playback("while the worker analyses the rest of the study")
     spin_until(lambda: win.progress.isHidden(), 600)
     idle = playback("baseline, worker idle")
-    print(f"SUMMARY first overlay {first_overlay:.2f} s; playback {busy['drawn_fps']:.1f}/{busy['loop_fps']:.0f} fps "
-          f"with analysis running (baseline {idle['drawn_fps']:.1f}); worst stall {busy['worst_gap_ms']:.0f} ms "
-          f"(baseline {idle['worst_gap_ms']:.0f} ms); frames skipped {busy['dropped']}, late {busy['late']} "
-          f"(baseline {idle['dropped']}, {idle['late']})")
     win.shutdown()
-    return 0
+    win.deleteLater()
+    return first_overlay, busy, idle
 
 
 if __name__ == "__main__":

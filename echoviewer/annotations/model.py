@@ -13,6 +13,7 @@ of that frame.
 from __future__ import annotations
 
 import copy
+import functools
 import getpass
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,7 +31,10 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+@functools.lru_cache(maxsize=1)
 def default_user() -> str:
+    """The login name, looked up once: without $USER it is a passwd lookup (2 ms), and each
+    finished analysis asks for it."""
     try:
         return getpass.getuser()
     except Exception:  # no login name (some containers)

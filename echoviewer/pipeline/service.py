@@ -17,11 +17,15 @@ is a shared event the child's pipeline polls between batches.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing as mp
 import os
 import sys
 import time
+import zlib
 from typing import Any
+
+import numpy as np
 
 from echoviewer.pipeline.results import AnalysisSettings, Cancelled
 
@@ -43,6 +47,39 @@ def one_line(exc: BaseException) -> str:
     if type(exc).__module__.startswith("echoviewer"):
         return text  # our errors already name the file and the problem
     return f"{type(exc).__name__}: {text}"
+
+
+# -- masks on the wire -----------------------------------------------------------------------------
+class _PackedMasks:
+    """Boolean masks as zlib-compressed bits. A loop's masks are 1.6-2 MB as bytes but a few
+    kB packed: the parent's worker thread then reads each message in one go instead of in
+    dozens of pipe-sized pieces, each of which took the GIL from the UI thread mid-repaint."""
+
+    __slots__ = ("shape", "data")
+
+    def __init__(self, masks: np.ndarray):
+        self.shape = tuple(masks.shape)
+        self.data = zlib.compress(np.packbits(np.asarray(masks, dtype=bool), axis=None).tobytes(), 1)
+
+    def unpack(self) -> np.ndarray:
+        bits = np.frombuffer(zlib.decompress(self.data), dtype=np.uint8)
+        n = int(np.prod(self.shape))
+        return np.unpackbits(bits, count=n).view(bool).reshape(self.shape)
+
+
+def _pack(obj):
+    """A Progress or LoopAnalysis with its masks packed (the child's side)."""
+    masks = getattr(obj, "masks", None)
+    if dataclasses.is_dataclass(obj) and isinstance(masks, np.ndarray) and masks.dtype == bool:
+        return dataclasses.replace(obj, masks=_PackedMasks(masks))
+    return obj
+
+
+def _unpack(obj):
+    masks = getattr(obj, "masks", None)
+    if isinstance(masks, _PackedMasks):
+        return dataclasses.replace(obj, masks=masks.unpack())
+    return obj
 
 
 # -- the child ------------------------------------------------------------------------------------
@@ -72,6 +109,10 @@ def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: i
         from echoviewer.pipeline.analyzer import Analyzer
 
         analyzer = Analyzer(settings)
+        # The readers' imports (OpenCV, pydicom and its decoders: 0.1 s) now, not in the first job,
+        # which is the loop the user is waiting to see.
+        import echoviewer.io.dicom  # noqa: F401
+        import echoviewer.io.video  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which reports it per job
         conn.send(("error", one_line(exc)))
         return
@@ -87,10 +128,10 @@ def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: i
         try:
             loop = open_loop(path)
             result = analyzer.analyze(
-                loop, progress=lambda p: conn.send(("progress", job, p)), cancel=cancel_event.is_set,
+                loop, progress=lambda p: conn.send(("progress", job, _pack(p))), cancel=cancel_event.is_set,
                 priority_frame=priority_frame,
             )
-            conn.send(("done", job, result))
+            conn.send(("done", job, _pack(result)))
         except Cancelled:
             conn.send(("cancelled", job))
         except Exception as exc:  # noqa: BLE001 - one line per failed loop, the child carries on
@@ -115,6 +156,10 @@ class RemoteAnalyzer:
         self._jobs = 0
         self._ready = False
         self._started_at = 0.0
+        # The answers hold WeightsInfo objects: import their package now, not while unpickling
+        # the first result, where its 10 ms of imports held the GIL during a repaint.
+        import echoviewer.models.manifest  # noqa: F401
+
         self._start()
 
     def _start(self) -> None:
@@ -212,9 +257,9 @@ class RemoteAnalyzer:
                 continue  # a late message of an earlier, abandoned job
             if kind == "progress":
                 if progress is not None and cancelled_at is None:
-                    progress(msg[2])
+                    progress(_unpack(msg[2]))
             elif kind == "done":
-                return msg[2]
+                return _unpack(msg[2])
             elif kind == "cancelled":
                 raise Cancelled()
             else:

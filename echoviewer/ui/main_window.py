@@ -53,6 +53,8 @@ from echoviewer.ui.worker import (
 )
 
 #: Share of the progress bar per pipeline stage (segmenting dominates).
+#: A finished analysis of the loop on screen is drawn this long after it arrives (see _on_finished).
+DISPLAY_DELAY_MS = 1
 STAGE_SPAN = {"segment": (0, 80), "beats": (80, 85), "ef": (85, 100), "done": (100, 100)}
 
 
@@ -752,9 +754,17 @@ class MainWindow(QMainWindow):
                 self.player.set_loop(e.loop, e.mask, frame=min(self.player.current, int(analysis.n_frames) - 1))
                 self.timeline.set_loop(int(analysis.n_frames), analysis.fps)
             self.player.masks_updated(None)
-            self._show_results(e)
-            self.corrector.loop_changed(refresh=False)
+            # Drawn a moment later, not now: the frame tick and repaint that are due go first, so
+            # the window never does all of it in one stretch (40-60 ms on 2 busy cores).
+            QTimer.singleShot(DISPLAY_DELAY_MS, lambda k=key, a=analysis: self._show_finished(k, a))
         self._update_actions()
+
+    def _show_finished(self, key: str, analysis) -> None:
+        e = self.entries.get(key)
+        if e is None or key != self.current_key or e.analysis is not analysis:
+            return  # another loop is on screen, or this one was re-analysed meanwhile
+        self._show_results(e)
+        self.corrector.loop_changed(refresh=False)
 
     def _on_failed(self, key: str, message: str) -> None:
         e = self.entries.get(key)

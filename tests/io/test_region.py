@@ -60,3 +60,16 @@ def test_loop_from_frames():
     assert len(loop.content_hash()) == 64
     loop.region = (0, 0, 96, 96)  # a user override resets the transform and the grid
     assert loop.transform.side == 96 and loop.region_source == "user"
+
+
+def test_grey_is_the_brightest_channel():
+    from echoviewer.io.region import _grey
+
+    rng = np.random.default_rng(1)
+    for channels in (3, 4):
+        f = rng.integers(0, 256, (48, 64, channels), dtype=np.uint8)
+        g = _grey(f)
+        assert g.dtype == np.uint8 and np.array_equal(g, f.max(axis=2))
+        assert np.shares_memory(g, f) is False  # the frame itself is left alone
+    mono = rng.integers(0, 256, (48, 64), dtype=np.uint8)
+    assert _grey(mono) is mono

@@ -100,3 +100,23 @@ def test_a_loop_without_a_file_is_refused_clearly(remote, phantom):
     lp = Loop.from_frames(phantom.frames[:4], fps=50, path="<in memory>")
     with pytest.raises(AnalysisError, match="can only open loop files"):
         remote.analyze(lp)
+
+
+def test_masks_cross_the_pipe_packed_and_come_back_identical():
+    import pickle
+
+    from echoviewer.pipeline.results import Progress
+    from echoviewer.pipeline.service import _pack, _unpack
+
+    rng = np.random.default_rng(0)
+    masks = np.zeros((130, 112, 112), bool)
+    masks[:, 30:80, 40:70] = True
+    masks[rng.random(masks.shape) < 0.001] = True  # not just one box: any bit pattern survives
+    p = Progress("segment", 130, 130, frames=np.arange(130), masks=masks)
+    wire = pickle.dumps(_pack(p))
+    assert len(wire) < masks.nbytes / 20  # 1.6 MB of bools: a few tens of kB on the pipe
+    back = _unpack(pickle.loads(wire))
+    assert back.masks.dtype == bool and back.masks.shape == masks.shape
+    assert np.array_equal(back.masks, masks)
+    assert p.masks is masks  # the sender's object is not changed
+    assert _unpack(_pack(Progress("ef", 0, 3))).masks is None

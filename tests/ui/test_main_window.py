@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, QUrl, Slot
 from PySide6.QtGui import QDropEvent, QImage, QWheelEvent
 
 from echoviewer.ui.settings import UiSettings, recent_studies
@@ -414,3 +414,43 @@ def test_the_shown_loop_is_selected_in_the_list(opened):
     win.study_list.setCurrentRow(1)  # the user clicks the second loop
     assert win.current_key == str(loops[1].path)
     assert win.player.loop is loops[1]
+
+
+def test_results_arriving_as_the_user_switches_loops_stay_with_their_loop(make_window, study_dir, qtbot):
+    # A finished analysis is drawn a moment after it arrives (so a due frame goes first); by then
+    # the user may have switched to another loop, which must keep showing its own state.
+    gate = threading.Event()
+    loops = _loops(study_dir, n=2, frames=60)
+
+    class SecondWaits(FakeAnalyzer):
+        def analyze(self, loop, progress=None, cancel=None, priority_frame=None):
+            if loop.path == loops[1].path:
+                gate.wait(10)
+            return super().analyze(loop, progress, cancel, priority_frame)
+
+    win = make_window(loops, factory=lambda s: SecondWaits(s))
+    first, second = str(loops[0].path), str(loops[1].path)
+    class Switcher(QObject):  # a receiver in the UI thread: runs right after the window's own handler
+        @Slot(str, object)
+        def on_finished(self, key, _a):
+            if key == first:
+                order.append(win.entries[first].analysis is not None)  # the window's handler ran
+                win.select_loop(second)
+
+    order, shown = [], []
+    switcher = Switcher()
+    win.analysisShown.connect(shown.append)
+    win.worker.finished.connect(switcher.on_finished)
+    win.open_study(study_dir)
+    qtbot.waitUntil(lambda: win.entries[first].analysis is not None, timeout=5000)
+    qtbot.wait(50)
+    assert order == [True]
+    assert win.current_key == second and shown == []  # the first loop's results were not drawn
+    assert win.timeline.analysis is None and win.summary.analysis is None
+    assert win.summary.title.text() == loops[1].path.name
+    gate.set()
+    wait_all_analysed(qtbot, win)
+    win.select_loop(first)
+    assert shown[-1] == first
+    assert win.timeline.analysis is win.entries[first].analysis
+    assert win.summary.analysis is win.entries[first].analysis

@@ -73,6 +73,25 @@ def test_analyses_every_loop_current_first_with_mask_chunks(bridge, qtbot, tmp_p
     assert rec.results[str(loops[0].path)].path == str(loops[0].path)
 
 
+def test_the_loop_file_is_hashed_in_the_worker_thread_before_its_result_is_sent(bridge, qtbot, tmp_path):
+    # The window matches saved corrections by the file's hash as a result arrives; hashed in the
+    # UI thread it cost a frame's time.
+    hashed = []
+
+    class HashedLoop(FakeLoop):
+        def content_hash(self):
+            hashed.append(threading.current_thread() is threading.main_thread())
+            return super().content_hash()
+
+    loop = HashedLoop(tmp_path / "a.avi", n_frames=12)
+    w, rec = bridge(lambda s: FakeAnalyzer(s))
+    w.finished.connect(lambda k, a: rec.events.append(("hashed before finished", list(hashed))))
+    w.submit([loop], first=str(loop.path))
+    qtbot.waitUntil(lambda: str(loop.path) in rec.results, timeout=10000)
+    assert hashed and hashed[0] is False  # in the worker thread
+    assert ("hashed before finished", [False]) in rec.events
+
+
 def test_priority_frame_reaches_the_analyzer(bridge, qtbot, tmp_path):
     loops = _loops(tmp_path, n=1)
     made = []
