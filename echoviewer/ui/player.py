@@ -424,7 +424,9 @@ class CinePlayer(QWidget):
             self.pause()
             img = np.zeros((int(self.loop.height), int(self.loop.width)), np.uint8)
             self.frameError.emit(f"frame {i + 1}: {' '.join(str(exc).split())}")
-        self.image.setImage(img, autoLevels=False, levels=(0, 255))
+        # levels=None for 8-bit frames: with (0, 255) pyqtgraph rescales every RGB frame to the
+        # same values (0.8 ms a frame)
+        self.image.setImage(img, autoLevels=False, levels=None if img.dtype == np.uint8 else (0, 255))
         mask = self.native_mask(i) if self.overlay_visible and not self.overlay_suppressed else None
         if mask is not None:
             self.overlay.setImage(overlay_rgba(mask, self.overlay_color, self.overlay_opacity), autoLevels=False)
