@@ -94,12 +94,26 @@ def _child_main(conn, cancel_event, settings: AnalysisSettings, threads: int, ni
         os._exit(0)
 
 
-def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: int) -> None:
-    if nice > 0 and hasattr(os, "setpriority"):
+def _renice_all_threads(nice: int) -> None:
+    """Nice this process' threads: on Linux a nice value belongs to a thread, and threads already
+    running (OpenBLAS' pool, started by importing numpy while the child unpickled its target) kept
+    0. Threads started later inherit the main thread's."""
+    if not hasattr(os, "setpriority"):
+        return
+    try:
+        tids = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        tids = [0]
+    for tid in tids:
         try:
-            os.setpriority(os.PRIO_PROCESS, 0, nice)  # threads started from here inherit it
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
         except OSError:
             pass
+
+
+def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: int) -> None:
+    if nice > 0:
+        _renice_all_threads(nice)
     try:
         import torch
 

@@ -120,3 +120,16 @@ def test_masks_cross_the_pipe_packed_and_come_back_identical():
     assert np.array_equal(back.masks, masks)
     assert p.masks is masks  # the sender's object is not changed
     assert _unpack(_pack(Progress("ef", 0, 3))).masks is None
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="per-thread nice values are read from Linux /proc")
+def test_every_thread_of_the_analysis_process_is_niced(remote, loop_file):
+    from echoviewer.pipeline.service import CHILD_NICE
+
+    remote.analyze(loop_file)  # torch's and the decoder's threads exist after a job
+    pid = remote.pid
+    tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    assert len(tids) > 1
+    main = os.getpriority(os.PRIO_PROCESS, pid)
+    assert main >= CHILD_NICE
+    assert {os.getpriority(os.PRIO_PROCESS, t) for t in tids} == {main}
