@@ -201,14 +201,24 @@ class Loop:
             if arr is not None:
                 self._cache.move_to_end(i)
                 return arr
-            arr = self.source.read(i)
-            arr.setflags(write=False)
+        # Decoded outside the lock (each source serialises its own file access): a reader of
+        # cached frames, the playing viewer, never waits for a decode in another thread.
+        arr = self.source.read(i)
+        arr.setflags(write=False)
+        with self._lock:
+            known = self._cache.get(i)
+            if known is not None:  # decoded meanwhile by another thread
+                return known
             self._cache[i] = arr
             self._cached_bytes += arr.nbytes
             while self._cached_bytes > self.cache_bytes and len(self._cache) > 1:
                 _, old = self._cache.popitem(last=False)
                 self._cached_bytes -= old.nbytes
             return arr
+
+    def is_cached(self, i: int) -> bool:
+        with self._lock:
+            return int(i) in self._cache
 
     def frame_rgb(self, i: int) -> np.ndarray:
         """Native frame i as (H,W,3) uint8 RGB."""

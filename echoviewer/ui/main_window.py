@@ -928,6 +928,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         self.player.pause()
+        self.player.prefetch.close()
         self._thumb_timer.stop()
         self._partial_timer.stop()
         self.bridge.shutdown()

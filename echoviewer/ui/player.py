@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from echoviewer import DEMO_LABEL
+from echoviewer.io.prefetch import FramePrefetcher
 from echoviewer.ui import icons, theme
 from echoviewer.ui.editor import TracingEditor
 from echoviewer.ui.helpers import (
@@ -35,6 +36,8 @@ from echoviewer.ui.helpers import (
 )
 
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
+#: Frames decoded ahead of the playhead while playing (a few: the loop's cache is bounded).
+PREFETCH_AHEAD = 4
 
 MaskSource = Callable[[int], "np.ndarray | None"]  # frame -> (112,112) bool mask, or None if not yet known
 
@@ -98,6 +101,7 @@ class CinePlayer(QWidget):
         self.overlay_opacity = 0.30
         self.clock = PlaybackClock(1, 30.0)
         self.frames_shown = 0
+        self.prefetch = FramePrefetcher()  # decodes the next frames while playing
         self._playing = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -218,6 +222,7 @@ class CinePlayer(QWidget):
     # -- loop -----------------------------------------------------------------------------------
     def set_loop(self, loop, mask_source: MaskSource | None = None, frame: int = 0) -> None:
         self.pause()
+        self.prefetch.cancel()
         self.loop = loop
         self.beats, self._ed, self._es = [], [], []
         self._mask_source = mask_source
@@ -392,6 +397,8 @@ class CinePlayer(QWidget):
         finally:
             self._timer_driving = False
         self.frames_shown += 1
+        n = self.n_frames
+        self.prefetch.want(self.loop, [(frame + k) % n for k in range(1, min(PREFETCH_AHEAD, n - 1) + 1)])
         delay = self.clock.t0 + (self.clock.k + 1) / self.clock.rate - time.perf_counter()
         self._timer.start(max(0, int(round(delay * 1000))))
 

@@ -80,3 +80,29 @@ def test_opening_a_file_opens_its_folder_with_that_loop_first(real_study, qtbot,
         assert started[0] == str(real_study / "a4c_2.avi")  # analysed first
     finally:
         win.shutdown()
+
+
+def test_playing_decodes_the_next_frames_ahead_of_the_playhead(real_study, qtbot, qsettings):
+    from echoviewer.ui.main_window import MainWindow
+    from echoviewer.ui.player import PREFETCH_AHEAD
+
+    win = MainWindow(analyzer_factory=lambda s: FakeAnalyzer(s), qsettings=qsettings)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        assert win.open_study(real_study / "a4c_1.avi")
+        loop = win.player.loop
+        loop.drop_cache()
+        win.player.seek(10)
+        win.player.play()
+        qtbot.waitUntil(lambda: win.player.prefetch.decoded >= PREFETCH_AHEAD, timeout=5000)
+        win.player.pause()
+        qtbot.waitUntil(win.player.prefetch.idle, timeout=5000)
+        now = win.player.current
+        ahead = [(now + k) % loop.n_frames for k in range(1, PREFETCH_AHEAD + 1)]
+        assert all(loop.is_cached(i) for i in ahead)  # decoded before the tick that shows them
+        win.player.set_loop(None)  # another loop: the old one's wishes are dropped
+        assert win.player.prefetch._todo == []
+    finally:
+        win.shutdown()
+    assert not win.player.prefetch._thread.is_alive()

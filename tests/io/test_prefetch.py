@@ -1,0 +1,87 @@
+"""Frames read ahead in a background thread, and Loop.frame from several threads."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from echoviewer.io import Loop, open_loop
+from echoviewer.io.loop import ArraySource
+from echoviewer.io.prefetch import FramePrefetcher
+
+from .conftest import write_video
+
+
+def _wait(cond, timeout=5.0) -> bool:
+    done = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if cond():
+            return True
+        done.wait(0.01)
+    return cond()
+
+
+def test_prefetcher_reads_the_wanted_frames_into_the_loop_cache(tmp_path, colour_frames):
+    loop = open_loop(write_video(tmp_path / "a.avi", colour_frames))
+    p = FramePrefetcher()
+    try:
+        p.want(loop, [3, 4, 5])
+        assert _wait(lambda: all(loop.is_cached(i) for i in (3, 4, 5)))
+        assert p.decoded == 3
+        assert not loop.is_cached(6)
+        # what the viewer then gets from the cache is what a direct read decodes
+        fresh = open_loop(loop.path)
+        for i in (3, 4, 5):
+            assert np.array_equal(loop.frame(i), fresh.frame(i))
+        p.want(loop, [4, 5])  # already cached: nothing decoded again
+        assert _wait(p.idle)
+        assert p.decoded == 3
+    finally:
+        p.close()
+    assert p._thread is not None and not p._thread.is_alive()
+
+
+def test_a_bad_frame_does_not_stop_the_prefetcher(grey_frames):
+    loop = Loop.from_frames(grey_frames)
+    p = FramePrefetcher()
+    try:
+        p.want(loop, [999, 2])  # out of range, then a good one
+        assert _wait(lambda: loop.is_cached(2))
+        p.want(object(), [1])  # not a Loop: ignored
+        p.want(loop, [1])
+        assert _wait(lambda: loop.is_cached(1))
+    finally:
+        p.close()
+
+
+class _GatedSource(ArraySource):
+    """Frame 5 decodes only when the test opens the gate."""
+
+    def __init__(self, frames):
+        super().__init__(frames)
+        self.gate, self.entered = threading.Event(), threading.Event()
+
+    def read(self, i):
+        if i == 5:
+            self.entered.set()
+            assert self.gate.wait(10)
+        return super().read(i)
+
+
+def test_cached_frames_are_served_while_another_thread_decodes(grey_frames):
+    src = _GatedSource(grey_frames)
+    loop = Loop(path="<memory>", kind="array", n_frames=len(grey_frames), height=grey_frames.shape[1],
+                width=grey_frames.shape[2], fps=30.0, fps_source="given", cm_per_pixel=None, source=src)
+    first = loop.frame(0)
+    decoder = threading.Thread(target=loop.frame, args=(5,))
+    decoder.start()
+    assert src.entered.wait(5)  # frame 5 is being decoded, and stays so until the gate opens
+    got = []
+    reader = threading.Thread(target=lambda: got.append(loop.frame(0)))
+    reader.start()
+    reader.join(5)
+    assert not reader.is_alive() and got[0] is first  # did not wait for the decode
+    src.gate.set()
+    decoder.join(5)
+    assert loop.is_cached(5) and np.array_equal(loop.frame(5), grey_frames[5])
