@@ -13,6 +13,7 @@ Baseline in the same run: the same playback with the worker idle (no analysis ru
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -127,10 +128,20 @@ def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
     print(f"(c) first overlay of {shown} drawn {first_overlay:.2f} s after opening the study"
           f"{'' if ok else ' (TIMED OUT)'}")
 
-    events = []  # (time, what) of the worker's signals, for --trace
+    events = []  # (time, what) of the worker's signals and of garbage collections, for --trace
     if args.trace:
         for sig in ("started", "finished", "progress", "cancelled", "idle"):
             getattr(win.worker, sig).connect(lambda *a, s=sig: events.append((time.perf_counter(), s)))
+        gc_start = {}
+
+        def on_gc(phase, info):
+            now = time.perf_counter()
+            if phase == "start":
+                gc_start["t"] = now
+            elif now - gc_start.get("t", now) > 0.002:
+                events.append((now, f"GC gen {info['generation']} took {1000 * (now - gc_start['t']):.0f} ms"))
+
+        gc.callbacks.append(on_gc)
 
     def playback(label: str) -> dict:
         gaps = []
@@ -198,6 +209,8 @@ def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
     busy = playback("while the worker analyses the rest of the study")
     spin_until(lambda: win.progress.isHidden(), 600)
     idle = playback("baseline, worker idle")
+    if args.trace:
+        gc.callbacks.remove(on_gc)
     win.shutdown()
     win.deleteLater()
     return first_overlay, busy, idle
