@@ -59,8 +59,7 @@ def default_loops(study: Path) -> list[str]:
     50 fps AVIs)."""
     from echoviewer.io import scan_study
 
-    scan = scan_study(study)
-    names = [Path(getattr(item, "path", item)).name for item in getattr(scan, "loops", [])]
+    names = [loop.path.name for loop in scan_study(study).loops]
     picks = [next((n for n in names if n.lower().endswith(ext)), None) for ext in (".dcm", ".avi")]
     return [n for n in picks if n] or names[:1]
 
