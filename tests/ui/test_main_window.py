@@ -454,3 +454,36 @@ def test_results_arriving_as_the_user_switches_loops_stay_with_their_loop(make_w
     assert shown[-1] == first
     assert win.timeline.analysis is win.entries[first].analysis
     assert win.summary.analysis is win.entries[first].analysis
+
+
+def test_timeline_draws_from_cached_pixmaps_without_stale_pixels(opened):
+    """Each frame of playback moves the timeline's cursor. Everything else on the plot is painted
+    from pixmaps cached per item, so the repaint blits instead of stroking curves, markers, axes
+    and grid again; the caches must never show stale pixels."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    win, _ = opened
+    tl = win.timeline
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    painted = [it for it in tl.scene().items()
+               if not it.flags() & QGraphicsItem.GraphicsItemFlag.ItemHasNoContents and it.isVisible()]
+    movers = {tl.cursor, *tl.cursor.childItems(), tl.ghost}
+    for item in (tl.area_curve.curve, tl.ed_scatter, tl.es_scatter, tl.ef_scatter, *tl._ef_labels,
+                 tl.getPlotItem().getAxis("bottom"), tl.getPlotItem().getAxis("left")):
+        assert item in painted and item.cacheMode() == cached, item
+    assert all(it.cacheMode() != cached for it in movers)
+
+    def image():
+        win.player.seek(37)  # the cursor moves over cached items; then the data change
+        return tl.grab().toImage()
+
+    for f in (5, 60, 90):
+        win.player.seek(f)
+        tl.grab()
+    a = tl.analysis
+    tl.set_partial(np.asarray(a.areas) * 0.5)  # ignored: an analysis is shown
+    tl.set_analysis(a)
+    with_caches = image()
+    for item in tl.scene().items():
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    assert image() == with_caches
