@@ -21,6 +21,8 @@ class FramePrefetcher:
         self._stopped = False
         self._thread: threading.Thread | None = None
         self._busy = False
+        self._reading: Any = None  # the loop of the read in progress
+        self._close_after: Any = None  # a loop to close once that read is done
         self.decoded = 0  # frames this thread read into a cache (for tests and benchmarks)
 
     def want(self, loop: Any, frames: Iterable[int]) -> None:
@@ -39,8 +41,17 @@ class FramePrefetcher:
         with self._cond:
             return not self._todo and not self._busy
 
-    def cancel(self) -> None:
+    def cancel(self, close: Any = None) -> None:
+        """Drop the wishes. With ``close`` (a loop the viewer leaves), close it too, after the
+        read of it in progress if there is one: closing first would let that read reopen it."""
         self.want(None, [])
+        if close is None:
+            return
+        with self._cond:
+            if self._busy and self._reading is close:
+                self._close_after = close
+                return
+        close.close()
 
     def close(self, timeout: float = 2.0) -> None:
         with self._cond:
@@ -60,13 +71,16 @@ class FramePrefetcher:
                 if self._stopped:
                     return
                 loop, i = self._loop, self._todo.pop(0)
-                self._busy = True
+                self._busy, self._reading = True, loop
             is_cached = getattr(loop, "is_cached", None)
-            if is_cached is None:  # not an echoviewer.io.Loop: nothing to cache into
-                continue
             try:
-                if not is_cached(i):
+                if is_cached is not None and not is_cached(i):  # else not an io.Loop: no cache
                     loop.frame(i)
                     self.decoded += 1
             except Exception:  # noqa: BLE001 - the viewer reports a bad frame when it reaches it
                 pass
+            with self._cond:
+                self._reading, done_with = None, self._close_after
+                self._close_after = None
+            if done_with is not None:
+                done_with.close()

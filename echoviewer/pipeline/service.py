@@ -140,11 +140,11 @@ def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: i
             return
         _, job, path, priority_frame = msg
         try:
-            loop = open_loop(path)
-            result = analyzer.analyze(
-                loop, progress=lambda p: conn.send(("progress", job, _pack(p))), cancel=cancel_event.is_set,
-                priority_frame=priority_frame,
-            )
+            with open_loop(path) as loop:  # closes the file and frees its decoded frames after the job
+                result = analyzer.analyze(
+                    loop, progress=lambda p: conn.send(("progress", job, _pack(p))), cancel=cancel_event.is_set,
+                    priority_frame=priority_frame,
+                )
             conn.send(("done", job, _pack(result)))
         except Cancelled:
             conn.send(("cancelled", job))

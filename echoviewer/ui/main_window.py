@@ -585,6 +585,8 @@ class MainWindow(QMainWindow):
             self.study_list.set_thumbnail(e, frame)
         except Exception:  # noqa: BLE001 - a thumbnail is not worth an error
             pass
+        if e.loop is not self.player.loop:
+            e.loop.close()  # no open file and no decoded frame for each loop of a big study
 
     # -- selection ------------------------------------------------------------------------------
     def current_entry(self) -> LoopEntry | None:

@@ -85,3 +85,31 @@ def test_cached_frames_are_served_while_another_thread_decodes(grey_frames):
     src.gate.set()
     decoder.join(5)
     assert loop.is_cached(5) and np.array_equal(loop.frame(5), grey_frames[5])
+
+
+def test_a_loop_left_while_its_frame_is_read_is_closed_after_that_read(grey_frames):
+    """The viewer leaves a loop while the prefetcher decodes one of its frames: closing it at once
+    would let that read put a frame (and, for files, an open handle) back; it closes after."""
+    src = _GatedSource(grey_frames)
+    closed = []
+    src.close = lambda: closed.append("closed")
+    loop = Loop(path="<memory>", kind="array", n_frames=len(grey_frames), height=grey_frames.shape[1],
+                width=grey_frames.shape[2], fps=30.0, fps_source="given", cm_per_pixel=None, source=src)
+    loop.frame(0)
+    p = FramePrefetcher()
+    try:
+        p.want(loop, [5, 6])
+        assert src.entered.wait(5)
+        p.cancel(close=loop)
+        assert closed == [] and loop.is_cached(0)  # not yet: frame 5 is still being read
+        src.gate.set()
+        assert _wait(p.idle)
+        assert closed == ["closed"]
+        # closed after the read, which had cached frame 5: so no frame is left; 6 was not read
+        assert not loop.is_cached(5) and not loop.is_cached(0) and not loop.is_cached(6)
+        other = Loop.from_frames(grey_frames)
+        other.frame(1)
+        p.cancel(close=other)  # nothing in flight: closed at once
+        assert not other.is_cached(1)
+    finally:
+        p.close()

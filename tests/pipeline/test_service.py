@@ -133,3 +133,26 @@ def test_every_thread_of_the_analysis_process_is_niced(remote, loop_file):
     main = os.getpriority(os.PRIO_PROCESS, pid)
     assert main >= CHILD_NICE
     assert {os.getpriority(os.PRIO_PROCESS, t) for t in tids} == {main}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="open files are read from Linux /proc")
+def test_the_analysis_process_lets_go_of_each_file_after_its_job(remote, phantom, tmp_path):
+    """A loop file the user wants to move or delete (Windows refuses while it is open) is not held
+    by the analysis process once its job is done, nor are its decoded frames."""
+    from echoviewer.io.dicom_write import write_ultrasound_dicom
+
+    # no region tags: the reader opens the file for single frames to detect the image region
+    path = tmp_path / "held.dcm"
+    write_ultrasound_dicom(path, phantom.frames[2:], phantom.fps)
+    remote.analyze(path)
+
+    def open_files():
+        out = set()
+        for fd in os.listdir(f"/proc/{remote.pid}/fd"):
+            try:
+                out.add(os.readlink(f"/proc/{remote.pid}/fd/{fd}"))
+            except OSError:
+                pass  # closed meanwhile
+        return out
+
+    assert str(path) not in open_files()

@@ -70,6 +70,9 @@ class FakeLoop:
     def content_hash(self) -> str:
         return f"fake-{self.path.name}"
 
+    def close(self) -> None:  # draws its frames on demand: no file, nothing cached
+        pass
+
 
 def fake_scan_factory(loops: list[FakeLoop], errors: list[FakeLoopError] = ()):
     calls = []

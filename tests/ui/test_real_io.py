@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -106,3 +108,55 @@ def test_playing_decodes_the_next_frames_ahead_of_the_playhead(real_study, qtbot
     finally:
         win.shutdown()
     assert not win.player.prefetch._thread.is_alive()
+
+
+def test_only_the_loop_on_screen_keeps_its_file_and_decoded_frames(real_study, qtbot, qsettings):
+    """Viewing loop after loop must not pile up every loop's frame cache (up to 256 MB each), nor
+    keep files open that the user may want to move."""
+    from echoviewer.ui.main_window import MainWindow
+
+    def held(path):
+        if not os.path.isdir("/proc/self/fd"):  # Linux only; the caches are checked everywhere
+            return None
+        links = set()
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                links.add(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                pass
+        return str(path) in links
+
+    class OwnCopyAnalyzer(FakeAnalyzer):
+        """Opens its own copy of each file, as the app's analysis process does."""
+
+        def analyze(self, loop, **kw):
+            with io.open_loop(loop.path) as own:
+                return super().analyze(own, **kw)
+
+    win = MainWindow(analyzer_factory=lambda s: OwnCopyAnalyzer(s), qsettings=qsettings)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        assert win.open_study(real_study / "a4c_1.avi")
+        first = win.player.loop
+        other = win.entries[str(real_study / "a4c_2.avi")]
+        qtbot.waitUntil(lambda: not win._thumb_timer.isActive(), timeout=5000)  # its thumbnail is read ...
+        assert held(other.loop.path) in (False, None) and not other.loop.is_cached(0)  # ... and let go
+        for f in (30, 3, 4, 5):
+            win.player.seek(f)
+        assert all(first.is_cached(f) for f in (3, 4, 5))
+        assert held(first.path) in (True, None)
+        win.study_list.setCurrentRow(win.order.index(str(real_study / "a4c_2.avi")))  # the user picks another loop
+        second = win.player.loop
+        assert second is not first and second.path.name == "a4c_2.avi"
+        assert not any(first.is_cached(f) for f in range(first.n_frames))
+        assert held(first.path) in (False, None)
+        assert second.is_cached(win.player.current)
+        win.player.seek(7)
+        assert np.array_equal(win.player.image.image, second.frame(7))
+        win.study_list.setCurrentRow(0)  # back: opened and decoded again on demand
+        assert win.player.loop is first
+        win.player.seek(31)
+        assert np.array_equal(win.player.image.image, first.frame(31)) and first.is_cached(31)
+    finally:
+        win.shutdown()
