@@ -1,6 +1,6 @@
 """Window responsiveness with the real pipeline: first overlay, playback rate, UI stalls.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_ui.py [--seconds 10] [--study DIR]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_ui.py [--seconds 10] [--study DIR] [--official]
 
 (c) time from opening a loop in the window to its first overlay frame drawn (the worker segments
     the frames around the playhead first), with the model loading that a first open includes;
@@ -8,6 +8,9 @@
     worker analyses the other loops of the study: frames drawn per second against the loop's
     fps, frames behind schedule, and the longest gap of a 10 ms QTimer heartbeat (a UI stall).
 Baseline in the same run: the same playback with the worker idle (no analysis running).
+With the demo weights the rest of the demo study is analysed in a few seconds; it prints how much
+of the playback the analysis ran for. ``--official`` analyses with the official architectures,
+which keep both cores busy through the whole playback.
 """
 
 from __future__ import annotations
@@ -64,6 +67,22 @@ def default_loops(study: Path) -> list[str]:
     return [n for n in picks if n] or names[:1]
 
 
+def official_weights_files() -> tuple[str, str]:
+    """Official-architecture checkpoints: the phantom-trained ones if made, else random ones."""
+    from echoviewer.paths import user_dir
+
+    d = user_dir() / "bench" / "official-phantom"
+    seg, ef = d / "finetuned_segmentation.pt", d / "r2plus1d_18_32_2_pretrained.pt"
+    if seg.exists() and ef.exists():
+        print(f"official architectures: phantom-trained weights from {d}")
+        return str(seg), str(ef)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_analysis import official_weights
+
+    print("official architectures: random weights (segmentation runs in float32: see docs/speed.md)")
+    return official_weights(Path(tempfile.mkdtemp(prefix="bench-ui-weights-")))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
@@ -73,7 +92,12 @@ def main() -> int:
     ap.add_argument("--trace", action="store_true", help="list each stall over 30 ms with the worker's events around it")
     ap.add_argument("--worker-threads", type=int, default=None,
                     help="torch threads in the analysis process (default: the app's setting)")
+    ap.add_argument("--official", action="store_true",
+                    help="analyse with the official EchoNet architectures (the phantom-trained DeepLabV3 of "
+                    "benchmarks/phantom_official_weights.py when made, else random weights): 8-13 s a loop on "
+                    "2 cores, so the analysis runs through the whole playback")
     args = ap.parse_args()
+    args.weights = official_weights_files() if args.official else (None, None)
     import torch  # noqa: F401  (before Qt, as the app does)
     from PySide6.QtWidgets import QApplication
 
@@ -86,7 +110,8 @@ def main() -> int:
         print(f"--- {name}")
         first_overlay, busy, idle = measure(app, study, name, args)
         parts.append(f"{name}: first overlay {first_overlay:.2f} s; playback {busy['drawn_fps']:.1f}/"
-                     f"{busy['loop_fps']:.0f} fps with analysis running (baseline {idle['drawn_fps']:.1f}); "
+                     f"{busy['loop_fps']:.0f} fps with analysis running ({busy['analysing_s']:.1f} of "
+                     f"{busy['seconds']:.1f} s; baseline {idle['drawn_fps']:.1f}); "
                      f"worst stall {busy['worst_gap_ms']:.0f} ms (baseline {idle['worst_gap_ms']:.0f} ms); "
                      f"frames skipped {busy['dropped']}, late {busy['late']} (baseline {idle['dropped']}, "
                      f"{idle['late']})")
@@ -103,7 +128,8 @@ def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
 
     os.environ["ECHOVIEWER_HOME"] = tempfile.mkdtemp(prefix="bench-ui-")  # cold cache, read at each use
     # before the window starts its analysis process, which takes the thread count at start
-    win = MainWindow(overrides={"torch_threads": args.worker_threads})
+    seg, ef = args.weights
+    win = MainWindow(overrides={"torch_threads": args.worker_threads, "seg_weights": seg, "ef_weights": ef})
     print(f"worker torch threads: {win.settings.torch_threads or 'torch default'}")
     win.resize(1400, 900)
     win.show()
@@ -147,8 +173,12 @@ def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
         stalls = []  # (end time, gap, UI-thread CPU seconds in the gap, seconds waiting for a CPU)
         last = [time.perf_counter(), time.thread_time(), run_queue_wait(), {}]
 
+        analysing = [0.0]  # seconds of the playback during which the analysis ran
+
         def beat():
             now, cpu = time.perf_counter(), time.thread_time()
+            if not win.progress.isHidden():
+                analysing[0] += now - last[0]
             wait, others = (run_queue_wait(), threads_cpu()) if args.trace else (0.0, {})
             gaps.append(now - last[0])
             if gaps[-1] > 0.030 and len(gaps) > 1:
@@ -189,7 +219,7 @@ def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
         late = sum(1 for x in lateness if x > period)  # shown after the next frame was already due
         res = {"drawn_fps": drawn / dt, "loop_fps": fps, "dropped": p.clock.skipped - skipped0, "late": late,
                "worst_late_ms": 1000 * max(lateness or [0]), "worst_gap_ms": 1000 * max(gaps[1:] or [0]),
-               "busy": label}
+               "busy": label, "analysing_s": analysing[0], "seconds": dt}
         if args.trace:
             for end, gap, cpu, wait, busy in stalls:
                 near = [f"{name} {1000 * (t - end):+.0f} ms" for t, name in events if -gap - 0.1 < t - end < 0.05]
@@ -202,7 +232,7 @@ def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
         print(f"(d) {label}: drew {drawn} frames in {dt:.1f} s = {drawn / dt:.1f} frames/s of a {fps:.0f} fps loop; "
               f"{res['dropped']} frames skipped, {late} shown more than one frame late "
               f"(worst {res['worst_late_ms']:.0f} ms late); longest UI stall {res['worst_gap_ms']:.0f} ms "
-              f"(10 ms heartbeat)")
+              f"(10 ms heartbeat); the analysis ran during {analysing[0]:.1f} s of it")
         return res
 
     busy = playback("while the worker analyses the rest of the study")

@@ -29,6 +29,7 @@ def test_frame_order_puts_playhead_first():
     order = frame_order(100, 60)
     assert sorted(order.tolist()) == list(range(100))
     assert set(order[:33].tolist()) == set(range(44, 77))
+    assert order[:5].tolist() == [60, 59, 61, 58, 62]  # nearest first: the first batch holds the playhead
     assert frame_order(10, None).tolist() == list(range(10))
 
 
@@ -65,6 +66,39 @@ def test_progress_reports_mask_chunks_playhead_first(random_weights, phantom_loo
     assert sorted(covered.tolist()) == list(range(phantom_loop.n_frames))
     assert all(p.masks.shape == (len(p.frames), 112, 112) for p in seg_reports)
     assert reports[-1].stage == "done"
+
+
+@pytest.mark.parametrize("fast_agrees", [True, False])
+def test_the_playhead_masks_come_first_and_before_the_float32_check(random_weights, phantom_loop, monkeypatch,
+                                                                    fast_agrees):
+    """The viewer's first overlay waits for a small first batch around the playhead, in the fast
+    precision; the session's float32 check runs after it is sent, and when the fast path is refused
+    the float32 masks of that batch follow and replace it."""
+    seg, ef = random_weights
+    a = Analyzer(AnalysisSettings(seg_weights=seg, ef_weights=ef, device="cpu"), use_cache=False)
+    eng = a.seg_engine
+    eng.precision, eng.checked = "bf16", False  # the fast path as on a CPU with bf16
+    monkeypatch.setattr(analyzer_mod, "_masks_agree", lambda f, r: (fast_agrees, "forced"))
+    reports, checked_after = [], []
+    real_check = eng.check
+    monkeypatch.setattr(eng, "check", lambda *args: (checked_after.append(len(reports)), real_check(*args))[1])
+    res = a.analyze(phantom_loop, progress=reports.append, priority_frame=50)
+    seg_reports = [p for p in reports if p.stage == "segment"]
+    first = seg_reports[0]
+    assert first.frames.tolist() == [48, 49, 50, 51] and first.done == analyzer_mod.FIRST_BATCH
+    assert checked_after == [1]  # the check ran once, after the first batch had been sent
+    assert eng.precision == ("bf16" if fast_agrees else "fp32")
+    if fast_agrees:
+        assert seg_reports[1].frames.tolist() != first.frames.tolist()
+    else:
+        again = seg_reports[1]  # the same frames again, float32, counted once
+        assert again.frames.tolist() == first.frames.tolist() and again.done == first.done
+        assert np.array_equal(again.masks, res.masks[again.frames])
+    assert seg_reports[-1].done == phantom_loop.n_frames
+    got = np.zeros(phantom_loop.n_frames, bool)
+    for p in seg_reports:
+        got[p.frames] = True
+    assert got.all()
 
 
 def test_cancel_between_batches(random_weights, phantom_loop):
