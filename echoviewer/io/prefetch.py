@@ -8,9 +8,26 @@ UI thread's 20 ms frame budget. Qt-free: any viewer (or a test) can use it.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Iterable
 from typing import Any
+
+#: Added to the thread's nice value (Linux): when the two cores are busy it yields to the UI
+#: thread, which draws the frames it decodes, and still comes before the analysis (nice 10).
+PREFETCH_NICE = 5
+
+
+def _lower_this_threads_priority(by: int) -> None:
+    # a nice value belongs to a thread on Linux only; elsewhere PRIO_PROCESS would take a pid
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + by)
+    except OSError:
+        pass
 
 
 class FramePrefetcher:
@@ -20,7 +37,7 @@ class FramePrefetcher:
         self._todo: list[int] = []
         self._stopped = False
         self._thread: threading.Thread | None = None
-        self._busy = False
+        self.native_id: int | None = None  # the thread's, once started
         self._reading: Any = None  # the loop of the read in progress
         self._close_after: Any = None  # a loop to close once that read is done
         self.decoded = 0  # frames this thread read into a cache (for tests and benchmarks)
@@ -39,19 +56,19 @@ class FramePrefetcher:
     def idle(self) -> bool:
         """Nothing left to read (and no read in progress)."""
         with self._cond:
-            return not self._todo and not self._busy
+            return not self._todo and self._reading is None
 
-    def cancel(self, close: Any = None) -> None:
-        """Drop the wishes. With ``close`` (a loop the viewer leaves), close it too, after the
+    def cancel(self, leaving: Any = None) -> None:
+        """Drop the wishes. With ``leaving`` (a loop the viewer leaves), close it too, after the
         read of it in progress if there is one: closing first would let that read reopen it."""
         self.want(None, [])
-        if close is None:
+        if leaving is None:
             return
         with self._cond:
-            if self._busy and self._reading is close:
-                self._close_after = close
+            if self._reading is leaving:
+                self._close_after = leaving
                 return
-        close.close()
+        leaving.close()
 
     def close(self, timeout: float = 2.0) -> None:
         with self._cond:
@@ -63,15 +80,16 @@ class FramePrefetcher:
             thread.join(timeout)
 
     def _run(self) -> None:
+        _lower_this_threads_priority(PREFETCH_NICE)
+        self.native_id = threading.get_native_id()
         while True:
             with self._cond:
-                self._busy = False
                 while not self._todo and not self._stopped:
                     self._cond.wait()
                 if self._stopped:
                     return
                 loop, i = self._loop, self._todo.pop(0)
-                self._busy, self._reading = True, loop
+                self._reading = loop
             is_cached = getattr(loop, "is_cached", None)
             try:
                 if is_cached is not None and not is_cached(i):  # else not an io.Loop: no cache

@@ -224,7 +224,7 @@ class CinePlayer(QWidget):
         self.pause()
         # The loop left behind frees its decoded frames (up to 256 MB a loop) and lets go of its
         # file, which the user may want to move; it reopens when shown again.
-        self.prefetch.cancel(close=self.loop if self.loop is not loop else None)
+        self.prefetch.cancel(leaving=self.loop if self.loop is not loop else None)
         self.loop = loop
         self.beats, self._ed, self._es = [], [], []
         self._mask_source = mask_source

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import numpy as np
+import pytest
 
 from echoviewer.io import Loop, open_loop
 from echoviewer.io.loop import ArraySource
-from echoviewer.io.prefetch import FramePrefetcher
+from echoviewer.io.prefetch import PREFETCH_NICE, FramePrefetcher
 
 from .conftest import write_video
 
@@ -100,7 +103,7 @@ def test_a_loop_left_while_its_frame_is_read_is_closed_after_that_read(grey_fram
     try:
         p.want(loop, [5, 6])
         assert src.entered.wait(5)
-        p.cancel(close=loop)
+        p.cancel(leaving=loop)
         assert closed == [] and loop.is_cached(0)  # not yet: frame 5 is still being read
         src.gate.set()
         assert _wait(p.idle)
@@ -109,7 +112,21 @@ def test_a_loop_left_while_its_frame_is_read_is_closed_after_that_read(grey_fram
         assert not loop.is_cached(5) and not loop.is_cached(0) and not loop.is_cached(6)
         other = Loop.from_frames(grey_frames)
         other.frame(1)
-        p.cancel(close=other)  # nothing in flight: closed at once
+        p.cancel(leaving=other)  # nothing in flight: closed at once
         assert not other.is_cached(1)
+    finally:
+        p.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_prefetch_thread_yields_the_cpu_to_the_ui_thread(grey_frames):
+    loop = Loop.from_frames(grey_frames)
+    p = FramePrefetcher()
+    try:
+        p.want(loop, [1])
+        assert _wait(lambda: loop.is_cached(1))
+        mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert os.getpriority(os.PRIO_PROCESS, p.native_id) == min(mine + PREFETCH_NICE, 19)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # the caller's is unchanged
     finally:
         p.close()
