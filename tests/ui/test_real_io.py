@@ -30,6 +30,14 @@ def write_avi(path, n=40, size=(120, 160), fps=50.0):
 
 
 @pytest.fixture
+def real_window(make_window):
+    """real_window(analyzer=FakeAnalyzer) -> a shown MainWindow that scans with echoviewer.io."""
+    from echoviewer.ui.main_window import _default_scan
+
+    return lambda analyzer=FakeAnalyzer: make_window(factory=lambda s: analyzer(s), scan=_default_scan)
+
+
+@pytest.fixture
 def real_study(study_dir):
     write_avi(study_dir / "a4c_1.avi")
     write_avi(study_dir / "a4c_2.avi", n=30)
@@ -37,83 +45,64 @@ def real_study(study_dir):
     return study_dir
 
 
-def test_real_study_folder(real_study, qtbot, qsettings):
-    from echoviewer.ui.main_window import MainWindow
-
-    win = MainWindow(analyzer_factory=lambda s: FakeAnalyzer(s), qsettings=qsettings)  # real scan_study
-    qtbot.addWidget(win)
-    win.show()
-    try:
-        assert win.open_study(real_study)
-        keys = [win.entries[k].name for k in win.order]
-        assert keys == ["a4c_1.avi", "a4c_2.avi", "broken.avi"]
-        bad = win.entries[str(real_study / "broken.avi")]
-        assert bad.state == "unreadable" and bad.message  # the reader's one-line reason
-        assert "unreadable: " + bad.message in bad.item.text()
-        assert str(real_study / "broken.avi") in bad.item.toolTip() and bad.message in bad.item.toolTip()
-        wait_all_analysed(qtbot, win)
-        e = win.entries[str(real_study / "a4c_1.avi")]
-        lp = e.loop
-        assert isinstance(lp, io.Loop)
-        assert "40 frames" in e.item.text() and "50 fps" in e.item.text()
-        win.player.seek(10)
-        img = win.player.image.image
-        assert img.shape[:2] == (lp.height, lp.width)
-        assert np.array_equal(img, lp.frame(10))
-        expected = lp.transform.mask_to_native(e.analysis.masks[10], (lp.height, lp.width))
-        assert np.array_equal(win.player.overlay.image[..., 3] > 0, expected)
-        assert not e.item.icon().isNull()
-    finally:
-        win.shutdown()
+def test_real_study_folder(real_study, real_window, qtbot):
+    win = real_window()
+    assert win.open_study(real_study)
+    keys = [win.entries[k].name for k in win.order]
+    assert keys == ["a4c_1.avi", "a4c_2.avi", "broken.avi"]
+    bad = win.entries[str(real_study / "broken.avi")]
+    assert bad.state == "unreadable" and bad.message  # the reader's one-line reason
+    assert "unreadable: " + bad.message in bad.item.text()
+    assert str(real_study / "broken.avi") in bad.item.toolTip() and bad.message in bad.item.toolTip()
+    wait_all_analysed(qtbot, win)
+    e = win.entries[str(real_study / "a4c_1.avi")]
+    lp = e.loop
+    assert isinstance(lp, io.Loop)
+    assert "40 frames" in e.item.text() and "50 fps" in e.item.text()
+    win.player.seek(10)
+    img = win.player.image.image
+    assert img.shape[:2] == (lp.height, lp.width)
+    assert np.array_equal(img, lp.frame(10))
+    expected = lp.transform.mask_to_native(e.analysis.masks[10], (lp.height, lp.width))
+    assert np.array_equal(win.player.overlay.image[..., 3] > 0, expected)
+    assert not e.item.icon().isNull()
 
 
-def test_opening_a_file_opens_its_folder_with_that_loop_first(real_study, qtbot, qsettings):
-    from echoviewer.ui.main_window import MainWindow
-
+def test_opening_a_file_opens_its_folder_with_that_loop_first(real_study, real_window, qtbot):
     started = []
-    win = MainWindow(analyzer_factory=lambda s: FakeAnalyzer(s), qsettings=qsettings)
+    win = real_window()
     win.worker.started.connect(started.append)
-    qtbot.addWidget(win)
-    try:
-        assert win.open_study(real_study / "a4c_2.avi")
-        assert win.study_path == str(real_study) and len(win.order) == 3
-        assert win.current_key == str(real_study / "a4c_2.avi")
-        wait_all_analysed(qtbot, win)
-        assert started[0] == str(real_study / "a4c_2.avi")  # analysed first
-    finally:
-        win.shutdown()
+    assert win.open_study(real_study / "a4c_2.avi")
+    assert win.study_path == str(real_study) and len(win.order) == 3
+    assert win.current_key == str(real_study / "a4c_2.avi")
+    wait_all_analysed(qtbot, win)
+    assert started[0] == str(real_study / "a4c_2.avi")  # analysed first
 
 
-def test_playing_decodes_the_next_frames_ahead_of_the_playhead(real_study, qtbot, qsettings):
-    from echoviewer.ui.main_window import MainWindow
+def test_playing_decodes_the_next_frames_ahead_of_the_playhead(real_study, real_window, qtbot):
     from echoviewer.ui.player import PREFETCH_AHEAD
 
-    win = MainWindow(analyzer_factory=lambda s: FakeAnalyzer(s), qsettings=qsettings)
-    qtbot.addWidget(win)
-    win.show()
-    try:
-        assert win.open_study(real_study / "a4c_1.avi")
-        loop = win.player.loop
-        loop.drop_cache()
-        win.player.seek(10)
-        win.player.play()
-        qtbot.waitUntil(lambda: win.player.prefetch.decoded >= PREFETCH_AHEAD, timeout=5000)
-        win.player.pause()
-        qtbot.waitUntil(win.player.prefetch.idle, timeout=5000)
-        now = win.player.current
-        ahead = [(now + k) % loop.n_frames for k in range(1, PREFETCH_AHEAD + 1)]
-        assert all(loop.is_cached(i) for i in ahead)  # decoded before the tick that shows them
-        win.player.set_loop(None)  # another loop: the old one's wishes are dropped
-        assert win.player.prefetch._todo == []
-    finally:
-        win.shutdown()
+    win = real_window()
+    assert win.open_study(real_study / "a4c_1.avi")
+    loop = win.player.loop
+    loop.drop_cache()
+    win.player.seek(10)
+    win.player.play()
+    qtbot.waitUntil(lambda: win.player.prefetch.decoded >= PREFETCH_AHEAD, timeout=5000)
+    win.player.pause()
+    qtbot.waitUntil(win.player.prefetch.idle, timeout=5000)
+    now = win.player.current
+    ahead = [(now + k) % loop.n_frames for k in range(1, PREFETCH_AHEAD + 1)]
+    assert all(loop.is_cached(i) for i in ahead)  # decoded before the tick that shows them
+    win.player.set_loop(None)  # another loop: the old one's wishes are dropped
+    assert win.player.prefetch._todo == []
+    win.shutdown()
     assert not win.player.prefetch._thread.is_alive()
 
 
-def test_only_the_loop_on_screen_keeps_its_file_and_decoded_frames(real_study, qtbot, qsettings):
+def test_only_the_loop_on_screen_keeps_its_file_and_decoded_frames(real_study, real_window, qtbot):
     """Viewing loop after loop must not pile up every loop's frame cache (up to 256 MB each), nor
     keep files open that the user may want to move."""
-    from echoviewer.ui.main_window import MainWindow
 
     def held(path):
         if not os.path.isdir("/proc/self/fd"):  # Linux only; the caches are checked everywhere
@@ -133,30 +122,25 @@ def test_only_the_loop_on_screen_keeps_its_file_and_decoded_frames(real_study, q
             with io.open_loop(loop.path) as own:
                 return super().analyze(own, **kw)
 
-    win = MainWindow(analyzer_factory=lambda s: OwnCopyAnalyzer(s), qsettings=qsettings)
-    qtbot.addWidget(win)
-    win.show()
-    try:
-        assert win.open_study(real_study / "a4c_1.avi")
-        first = win.player.loop
-        other = win.entries[str(real_study / "a4c_2.avi")]
-        qtbot.waitUntil(lambda: not win._thumb_timer.isActive(), timeout=5000)  # its thumbnail is read ...
-        assert held(other.loop.path) in (False, None) and not other.loop.is_cached(0)  # ... and let go
-        for f in (30, 3, 4, 5):
-            win.player.seek(f)
-        assert all(first.is_cached(f) for f in (3, 4, 5))
-        assert held(first.path) in (True, None)
-        win.study_list.setCurrentRow(win.order.index(str(real_study / "a4c_2.avi")))  # the user picks another loop
-        second = win.player.loop
-        assert second is not first and second.path.name == "a4c_2.avi"
-        assert not any(first.is_cached(f) for f in range(first.n_frames))
-        assert held(first.path) in (False, None)
-        assert second.is_cached(win.player.current)
-        win.player.seek(7)
-        assert np.array_equal(win.player.image.image, second.frame(7))
-        win.study_list.setCurrentRow(0)  # back: opened and decoded again on demand
-        assert win.player.loop is first
-        win.player.seek(31)
-        assert np.array_equal(win.player.image.image, first.frame(31)) and first.is_cached(31)
-    finally:
-        win.shutdown()
+    win = real_window(OwnCopyAnalyzer)
+    assert win.open_study(real_study / "a4c_1.avi")
+    first = win.player.loop
+    other = win.entries[str(real_study / "a4c_2.avi")]
+    qtbot.waitUntil(lambda: not win._thumb_timer.isActive(), timeout=5000)  # its thumbnail is read ...
+    assert held(other.loop.path) in (False, None) and not other.loop.is_cached(0)  # ... and let go
+    for f in (30, 3, 4, 5):
+        win.player.seek(f)
+    assert all(first.is_cached(f) for f in (3, 4, 5))
+    assert held(first.path) in (True, None)
+    win.study_list.setCurrentRow(win.order.index(str(real_study / "a4c_2.avi")))  # the user picks another loop
+    second = win.player.loop
+    assert second is not first and second.path.name == "a4c_2.avi"
+    assert not any(first.is_cached(f) for f in range(first.n_frames))
+    assert held(first.path) in (False, None)
+    assert second.is_cached(win.player.current)
+    win.player.seek(7)
+    assert np.array_equal(win.player.image.image, second.frame(7))
+    win.study_list.setCurrentRow(0)  # back: opened and decoded again on demand
+    assert win.player.loop is first
+    win.player.seek(31)
+    assert np.array_equal(win.player.image.image, first.frame(31)) and first.is_cached(31)
