@@ -69,15 +69,14 @@ def default_loops(study: Path) -> list[str]:
 
 def official_weights_files() -> tuple[str, str]:
     """Official-architecture checkpoints: the phantom-trained ones if made, else random ones."""
-    from echoviewer.paths import user_dir
-
-    d = user_dir() / "bench" / "official-phantom"
-    seg, ef = d / "finetuned_segmentation.pt", d / "r2plus1d_18_32_2_pretrained.pt"
-    if seg.exists() and ef.exists():
-        print(f"official architectures: phantom-trained weights from {d}")
-        return str(seg), str(ef)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_analysis import official_weights
+    from phantom_official_weights import made_weights
+
+    made = made_weights()
+    if made:
+        print(f"official architectures: phantom-trained weights {made[0]}")
+        return made
 
     print("official architectures: random weights (segmentation runs in float32: see docs/speed.md)")
     return official_weights(Path(tempfile.mkdtemp(prefix="bench-ui-weights-")))

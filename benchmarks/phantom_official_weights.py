@@ -25,13 +25,24 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 
+def default_out() -> Path:
+    from echoviewer.paths import user_dir
+
+    return user_dir() / "bench" / "official-phantom"
+
+
+def made_weights() -> tuple[str, str] | None:
+    """(segmentation, EF) checkpoints this script made in its default folder, or None."""
+    d = default_out()
+    seg, ef = d / "finetuned_segmentation.pt", d / "r2plus1d_18_32_2_pretrained.pt"
+    return (str(seg), str(ef)) if seg.exists() and ef.exists() else None
+
+
 def main() -> int:
     from bench_analysis import official_weights
 
-    from echoviewer.paths import user_dir
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(user_dir() / "bench" / "official-phantom"))
+    ap.add_argument("--out", default=str(default_out()))
     ap.add_argument("--steps", type=int, default=120)
     ap.add_argument("--videos", type=int, default=40)
     args = ap.parse_args()

@@ -33,14 +33,13 @@ def run(cmd: list[str]) -> list[str]:
 
 def trained_official() -> list[str]:
     """Phantom-trained official DeepLabV3 (benchmarks/phantom_official_weights.py), if made."""
-    sys.path.insert(0, str(HERE.parent))
-    from echoviewer.paths import user_dir
+    sys.path.insert(0, str(HERE))
+    from phantom_official_weights import default_out, made_weights
 
-    d = user_dir() / "bench" / "official-phantom"
-    seg, ef = d / "finetuned_segmentation.pt", d / "r2plus1d_18_32_2_pretrained.pt"
-    if seg.exists() and ef.exists():
-        return ["--weights-files", str(seg), str(ef)]
-    print(f"(no phantom-trained official weights in {d}: run benchmarks/phantom_official_weights.py "
+    made = made_weights()
+    if made:
+        return ["--weights-files", *made]
+    print(f"(no phantom-trained official weights in {default_out()}: run benchmarks/phantom_official_weights.py "
           "to add the agreement check on trained official architectures)")
     return []
 
