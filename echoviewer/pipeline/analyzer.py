@@ -125,7 +125,8 @@ class Analyzer:
         while start < len(order):
             if cancel and cancel():
                 raise Cancelled()
-            bs = min(FIRST_BATCH, eng.batch_size) if start == 0 else eng.batch_size
+            first = start == 0
+            bs = min(FIRST_BATCH, eng.batch_size) if first else eng.batch_size
             idx = np.sort(order[start : start + bs])
             start += bs
             feeder.prefetch(idx)
@@ -134,7 +135,12 @@ class Analyzer:
             if not len(idx):
                 continue
             x = self._normalise(batch, self.seg_mean, self.seg_std)
-            logits = eng.run(x)
+            if first:  # the viewer waits for this batch
+                feeder.pause()
+            try:
+                logits = eng.run(x)
+            finally:
+                feeder.resume()
             yield idx, logits[:, 0] > 0
             if not eng.checked:
                 # The session's first batch is checked against float32 after its masks are shown,
@@ -306,3 +312,9 @@ class _ArrayFeeder:
 
     def get(self, idx) -> np.ndarray:
         return self.frames[idx]
+
+    def pause(self) -> None:
+        pass
+
+    def resume(self) -> None:
+        pass
