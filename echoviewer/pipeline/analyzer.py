@@ -112,14 +112,16 @@ class Analyzer:
         masks = np.zeros((n, 112, 112), dtype=bool)
         have = np.zeros(n, dtype=bool)
         order = frame_order(n, priority_frame)
-        for idx, m in self._segment_batches(feeder, order, cancel):
+        for idx, m in self._segment_batches(feeder, order, cancel, viewer_waits=priority_frame is not None):
             masks[idx] = m  # a batch may come twice: fast-path masks, then float32 ones (see below)
             have[idx] = True
             if progress:
                 progress(Progress("segment", int(have.sum()), n, frames=idx, masks=m))
         return masks[: feeder.n]
 
-    def _segment_batches(self, feeder, order, cancel) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def _segment_batches(
+        self, feeder, order, cancel, viewer_waits: bool = False
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         eng = self.seg_engine
         start = 0
         while start < len(order):
@@ -135,7 +137,7 @@ class Analyzer:
             if not len(idx):
                 continue
             x = self._normalise(batch, self.seg_mean, self.seg_std)
-            if first:  # the viewer waits for this batch
+            if first and viewer_waits:  # alone: decoding beside it would slow it down (see GridFeeder.pause)
                 feeder.pause()
             try:
                 logits = eng.run(x)

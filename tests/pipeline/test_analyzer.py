@@ -12,7 +12,7 @@ def _oracle(analyzer, masks, monkeypatch):
     seen = []
     real = analyzer._segment_batches
 
-    def batches(grid, order, cancel):
+    def batches(grid, order, cancel, **_):
         bs = analyzer.seg_engine.batch_size
         for i in range(0, len(order), bs):
             if cancel and cancel():
