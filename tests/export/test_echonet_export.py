@@ -29,7 +29,7 @@ def study(tmp_path, random_weights):
 
     def analyze(loop):
         masks = phantoms[loop.path.stem].truth.masks
-        analyzer._segment_batches = lambda grid, order, cancel: iter([(np.arange(len(masks)), masks)])
+        analyzer._segment_batches = lambda grid, order, cancel, **_: iter([(np.arange(len(masks)), masks)])
         return analyzer.analyze(loop)
 
     return folder, phantoms, analyze
