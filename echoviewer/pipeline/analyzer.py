@@ -144,7 +144,7 @@ class Analyzer:
             finally:
                 feeder.resume()
             yield idx, logits[:, 0] > 0
-            if not eng.checked:
+            if not eng.checked and not (cancel and cancel()):  # a cancelled job skips the check; the next one runs it
                 # The session's first batch is checked against float32 after its masks are shown,
                 # not before (0.2 s with the official DeepLabV3); float32 ones replace them if the
                 # fast path disagrees.
