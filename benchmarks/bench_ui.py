@@ -8,6 +8,8 @@
     worker analyses the other loops of the study: frames drawn per second against the loop's
     fps, frames behind schedule, and the longest gap of a 10 ms QTimer heartbeat (a UI stall).
 Baseline in the same run: the same playback with the worker idle (no analysis running).
+(e) switching to each other loop of the study once it is analysed: how long the UI thread is busy
+    showing it (frame, overlay, timeline) the first time; baseline: showing it again.
 With the demo weights the rest of the demo study is analysed in a few seconds; it prints how much
 of the playback the analysis ran for. ``--official`` analyses with the official architectures,
 which keep both cores busy through the whole playback.
@@ -111,6 +113,7 @@ def main() -> int:
         parts.append(f"{name}: first overlay {first_overlay:.2f} s; playback {busy['drawn_fps']:.1f}/"
                      f"{busy['loop_fps']:.0f} fps with analysis running ({busy['analysing_s']:.1f} of "
                      f"{busy['seconds']:.1f} s; baseline {idle['drawn_fps']:.1f}); "
+                     f"switch to an analysed loop {idle['switch_ms']:.0f} ms (again {idle['switch_again_ms']:.0f}); "
                      f"worst stall {busy['worst_gap_ms']:.0f} ms (baseline {idle['worst_gap_ms']:.0f} ms); "
                      f"frames skipped {busy['dropped']}, late {busy['late']} (baseline {idle['dropped']}, "
                      f"{idle['late']})")
@@ -239,9 +242,31 @@ def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
     idle = playback("baseline, worker idle")
     if args.trace:
         gc.callbacks.remove(on_gc)
+    idle["switch_ms"], idle["switch_again_ms"] = switch_times(win, spin_until)
     win.shutdown()
     win.deleteLater()
     return first_overlay, busy, idle
+
+
+def switch_times(win, spin_until) -> tuple[float, float]:
+    """(e) Worst UI-thread time (ms) of showing each other analysed loop for the first time in
+    this window, and of showing it again (the baseline)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    others = [k for k in win.order if k != win.current_key and win.entries[k].analysis is not None]
+    times: dict[str, list[float]] = {k: [] for k in others}
+    for k in others + others:
+        t = time.perf_counter()
+        win.select_loop(k)
+        app.processEvents()  # what select_loop posted (the repaint) runs on the UI thread too
+        times[k].append(1000 * (time.perf_counter() - t))
+        spin_until(lambda: False, 0.3)
+    first = [v[0] for v in times.values()]
+    again = [v[1] for v in times.values()]
+    print(f"(e) showing an analysed loop for the first time: UI thread busy {', '.join(f'{x:.0f}' for x in first)} ms; "
+          f"again: {', '.join(f'{x:.0f}' for x in again)} ms")
+    return max(first or [0]), max(again or [0])
 
 
 if __name__ == "__main__":

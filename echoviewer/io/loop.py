@@ -121,6 +121,7 @@ class Loop:
         self.path = Path(self.path)
         self._lock = threading.RLock()
         self._grid_lock = threading.Lock()
+        self._region_lock = threading.Lock()
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
         self._grid: np.ndarray | None = None
@@ -155,12 +156,16 @@ class Loop:
     def region(self) -> Region:
         """x0, y0, x1, y1 (exclusive) of the ultrasound image, native px (detected lazily)."""
         if self._region is None:
-            with self._lock:
+            # Its own lock, not the cache's: the samples' decode (0.1 s for a 640x480 AVI) runs in
+            # the viewer's prefetch thread and must not hold up the UI thread's frame reads.
+            with self._region_lock:
                 if self._region is None:
                     idx = np.unique(np.linspace(0, self.n_frames - 1, min(self.n_frames, REGION_SAMPLES)).round().astype(int))
                     region, how = detect_region([self.frame(int(i)) for i in idx])
-                    self.region_source = how
-                    self._region = region
+                    with self._lock:
+                        if self._region is None:  # else the user set one meanwhile
+                            self.region_source = how
+                            self._region = region
         return self._region
 
     @region.setter
@@ -171,6 +176,20 @@ class Loop:
             self.region_source = "user"
             self._transform = None
             self._grid = None
+
+    def adopt_region(self, region: Region, source: str) -> None:
+        """A region found elsewhere for this same file (the analysis process runs the same
+        detection on the same frames): kept unless one is known already."""
+        with self._lock:
+            if self._region is None:
+                self._region = tuple(int(v) for v in region)
+                self.region_source = source
+                self._transform = None
+
+    def prepare_geometry(self) -> None:
+        """Work out the region and grid transform now (a background thread calls this so that
+        the viewer's first overlay does not detect the region on the UI thread)."""
+        _ = self.transform
 
     @property
     def transform(self) -> GridTransform:

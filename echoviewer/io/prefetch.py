@@ -38,6 +38,7 @@ class FramePrefetcher:
         self._stopped = False
         self._thread: threading.Thread | None = None
         self.native_id: int | None = None  # the thread's, once started
+        self._prepare: Any = None  # a loop whose geometry to work out before any frame
         self._reading: Any = None  # the loop of the read in progress
         self._close_after: Any = None  # a loop to close once that read is done
         self.decoded = 0  # frames this thread read into a cache (for tests and benchmarks)
@@ -48,20 +49,38 @@ class FramePrefetcher:
             if self._stopped:
                 return
             self._loop, self._todo = loop, [int(i) for i in frames]
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="frame-prefetch", daemon=True)
-                self._thread.start()
+            self._start()
             self._cond.notify()
 
-    def idle(self) -> bool:
-        """Nothing left to read (and no read in progress)."""
+    def prepare(self, loop: Any) -> None:
+        """Work out ``loop``'s geometry (``prepare_geometry()``: region detection decodes frames
+        spread over the loop) before the next frame read, off the caller's thread."""
+        if getattr(loop, "prepare_geometry", None) is None:
+            return
         with self._cond:
-            return not self._todo and self._reading is None
+            if self._stopped:
+                return
+            self._prepare = loop
+            self._start()
+            self._cond.notify()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="frame-prefetch", daemon=True)
+            self._thread.start()
+
+    def idle(self) -> bool:
+        """Nothing left to read or prepare (and no read in progress)."""
+        with self._cond:
+            return not self._todo and self._prepare is None and self._reading is None
 
     def cancel(self, leaving: Any = None) -> None:
-        """Drop the wishes. With ``leaving`` (a loop the viewer leaves), close it too, after the
-        read of it in progress if there is one: closing first would let that read reopen it."""
+        """Drop the wishes (frames and geometry). With ``leaving`` (a loop the viewer leaves),
+        close it too, after the read of it in progress if there is one: closing first would let
+        that read reopen it."""
         self.want(None, [])
+        with self._cond:
+            self._prepare = None
         if leaving is None:
             return
         with self._cond:
@@ -84,15 +103,20 @@ class FramePrefetcher:
         self.native_id = threading.get_native_id()
         while True:
             with self._cond:
-                while not self._todo and not self._stopped:
+                while not self._todo and self._prepare is None and not self._stopped:
                     self._cond.wait()
                 if self._stopped:
                     return
-                loop, i = self._loop, self._todo.pop(0)
+                if self._prepare is not None:
+                    loop, i, self._prepare = self._prepare, None, None
+                else:
+                    loop, i = self._loop, self._todo.pop(0)
                 self._reading = loop
             is_cached = getattr(loop, "is_cached", None)
             try:
-                if is_cached is not None and not is_cached(i):  # else not an io.Loop: no cache
+                if i is None:
+                    loop.prepare_geometry()
+                elif is_cached is not None and not is_cached(i):  # else not an io.Loop: no cache
                     loop.frame(i)
                     self.decoded += 1
             except Exception:  # noqa: BLE001 - the viewer reports a bad frame when it reaches it

@@ -294,6 +294,8 @@ class Analyzer:
             ef_info=self.ef_info,
             settings=s,
             device=str(self.device),
+            region=tuple(int(v) for v in loop.region),
+            region_source=loop.region_source,
         )
 
 

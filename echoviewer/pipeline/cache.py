@@ -56,7 +56,8 @@ def save(key: str, result) -> None:
         meta = {
             k: getattr(result, k)
             for k in ("path", "n_frames", "fps", "cm_per_pixel_grid", "ef_mean", "ef_sd", "ef_seg_mean",
-                      "edv_mean", "esv_mean", "volume_unit", "hr_bpm", "flags", "device", "seconds")
+                      "edv_mean", "esv_mean", "volume_unit", "hr_bpm", "flags", "device", "seconds",
+                      "region", "region_source")
         }
         meta["beats"] = beats
         meta["mask_shape"] = list(result.masks.shape)
@@ -77,6 +78,8 @@ def load(key: str, seg_info, ef_info, settings):
             shape = tuple(meta.pop("mask_shape"))
             masks = np.unpackbits(z["masks"], count=int(np.prod(shape))).astype(bool).reshape(shape)
             areas = z["areas"]
+        if meta.get("region") is not None:  # (entries written before it was saved have none)
+            meta["region"] = tuple(meta["region"])
         beats = []
         for bd in meta.pop("beats"):
             bd["ed_tracing"] = _tracing_from_json(bd["ed_tracing"])

@@ -79,6 +79,10 @@ class LoopAnalysis:
     settings: AnalysisSettings
     device: str
     seconds: float = 0.0
+    #: the loop's ultrasound region (native px) the grid was cut from, and how it was found; a
+    #: viewer of the same file adopts it instead of decoding frames to detect it again
+    region: tuple[int, int, int, int] | None = None
+    region_source: str = ""
 
     @property
     def included_beats(self) -> list[Beat]:

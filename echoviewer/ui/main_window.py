@@ -744,6 +744,10 @@ class MainWindow(QMainWindow):
             return  # finished just before the settings changed; it is queued again
         e.analysis, e.state, e.percent, e.message = analysis, DONE, 100, ""
         e.masks, e.have = None, None
+        region = getattr(analysis, "region", None)
+        if region is not None and hasattr(e.loop, "adopt_region"):
+            # the analysis found it: showing this loop's overlay need not decode frames to find it
+            e.loop.adopt_region(region, analysis.region_source)
         note = self.corrector.attach(e, analysis)
         self.study_list.refresh(e)
         self.progress.setValue(100)

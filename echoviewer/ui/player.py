@@ -246,9 +246,11 @@ class CinePlayer(QWidget):
         self.n_frames = int(loop.n_frames)
         self.fps = float(loop.fps) if loop.fps and loop.fps > 0 else 30.0
         shape = (int(loop.height), int(loop.width))
-        transform = loop.transform
         self.editor.set_bounds(int(loop.width), int(loop.height))
-        self._cache = NativeMaskCache(lambda m: transform.mask_to_native(m, shape), size=32)
+        # The transform is first needed by the first mask, which comes from the analysis; until
+        # then the prefetch thread works it out (region detection: 0.1 s of decoding for an AVI).
+        self.prefetch.prepare(loop)
+        self._cache = NativeMaskCache(lambda m: loop.transform.mask_to_native(m, shape), size=32)
         self.clock = PlaybackClock(self.n_frames, self.fps, self.speed)
         with QSignalBlocker(self.slider):
             self.slider.setRange(0, max(0, self.n_frames - 1))

@@ -72,10 +72,15 @@ class _GatedSource(ArraySource):
         return super().read(i)
 
 
+def _loop(src) -> Loop:
+    f = src.frames
+    return Loop(path="<memory>", kind="array", n_frames=len(f), height=f.shape[1], width=f.shape[2], fps=30.0,
+                fps_source="given", cm_per_pixel=None, source=src)
+
+
 def test_cached_frames_are_served_while_another_thread_decodes(grey_frames):
     src = _GatedSource(grey_frames)
-    loop = Loop(path="<memory>", kind="array", n_frames=len(grey_frames), height=grey_frames.shape[1],
-                width=grey_frames.shape[2], fps=30.0, fps_source="given", cm_per_pixel=None, source=src)
+    loop = _loop(src)
     first = loop.frame(0)
     decoder = threading.Thread(target=loop.frame, args=(5,))
     decoder.start()
@@ -96,8 +101,7 @@ def test_a_loop_left_while_its_frame_is_read_is_closed_after_that_read(grey_fram
     src = _GatedSource(grey_frames)
     closed = []
     src.close = lambda: closed.append("closed")
-    loop = Loop(path="<memory>", kind="array", n_frames=len(grey_frames), height=grey_frames.shape[1],
-                width=grey_frames.shape[2], fps=30.0, fps_source="given", cm_per_pixel=None, source=src)
+    loop = _loop(src)
     loop.frame(0)
     p = FramePrefetcher()
     try:
@@ -114,6 +118,38 @@ def test_a_loop_left_while_its_frame_is_read_is_closed_after_that_read(grey_fram
         other.frame(1)
         p.cancel(leaving=other)  # nothing in flight: closed at once
         assert not other.is_cached(1)
+    finally:
+        p.close()
+
+
+def test_the_prefetcher_works_out_a_loops_region_off_the_callers_thread(grey_frames):
+    """Region detection decodes frames spread over the loop (0.1 s for a 640x480 AVI): the viewer
+    hands it to the prefetch thread, and meanwhile reads cached frames without waiting for it."""
+    src = _GatedSource(grey_frames)
+    loop = _loop(src)
+    first = loop.frame(0)
+    p = FramePrefetcher()
+    try:
+        p.prepare(loop)
+        assert src.entered.wait(5)  # the detection is decoding its samples (frame 5 among them)
+        assert loop.region_source == "pending" and not p.idle()
+        got = []
+        reader = threading.Thread(target=lambda: got.append(loop.frame(0)))
+        reader.start()
+        reader.join(5)
+        assert not reader.is_alive() and got[0] is first  # not held up by the detection
+        src.gate.set()
+        assert _wait(p.idle)
+        assert loop.region_source != "pending" and loop.transform is not None
+        # a wish dropped before the thread reaches it is not carried out
+        busy, later = _GatedSource(grey_frames), _loop(ArraySource(grey_frames))
+        p.want(_loop(busy), [5])
+        assert busy.entered.wait(5)
+        p.prepare(later)
+        p.cancel()
+        busy.gate.set()
+        assert _wait(p.idle)
+        assert later.region_source == "pending"
     finally:
         p.close()
 

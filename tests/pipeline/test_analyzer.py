@@ -131,6 +131,9 @@ def test_cache_hit_and_invalidation(random_weights, phantom, phantom_loop, monke
     again = a.analyze(phantom_loop)  # served from the cache: segment() never runs
     assert not calls
     assert np.array_equal(again.masks, first.masks) and again.ef_mean == first.ef_mean
+    # the region the grid was cut from, for a viewer to adopt, survives the cache
+    assert first.region == phantom_loop.region and first.region_source == phantom_loop.region_source
+    assert again.region == first.region and again.region_source == first.region_source
     assert [b.es_frame for b in again.beats] == [b.es_frame for b in first.beats]
     # a setting that changes results changes the key
     b = Analyzer(AnalysisSettings(seg_weights=seg, ef_weights=ef, mean=(1.0, 1.0, 1.0), std=(2.0, 2.0, 2.0)))

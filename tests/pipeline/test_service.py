@@ -39,6 +39,7 @@ def test_child_process_gives_the_in_process_results_with_progress(remote, random
     local = Analyzer(AnalysisSettings(seg_weights=seg, ef_weights=ef, device="cpu"), use_cache=False)
     ref = local.analyze(open_loop(loop_file), priority_frame=40)  # same first batch: same precision check
     assert np.array_equal(res.masks, ref.masks)
+    assert res.region == ref.region and len(res.region) == 4 and res.region_source == ref.region_source
     assert [(b.ed_frame, b.es_frame) for b in res.beats] == [(b.ed_frame, b.es_frame) for b in ref.beats]
     np.testing.assert_allclose([b.ef_model for b in res.beats], [b.ef_model for b in ref.beats], atol=1e-4)
     chunks = [p for p in seen if p.stage == "segment" and p.masks is not None]

@@ -47,6 +47,7 @@ class FakeLoop:
     fps_source: str = "container"
     cm_per_pixel: float | None = 0.05
     region: tuple = (0, 0, 160, 120)
+    region_source: str = "given"
     transform: GridTransform = field(init=False)
 
     def __post_init__(self):
@@ -160,6 +161,7 @@ def fake_analysis(loop, masks, settings=None) -> LoopAnalysis:
         edv_mean=100.0, esv_mean=40.0, volume_unit="mL", hr_bpm=75.0,
         flags=["demo weights", "high beat-to-beat variance (s.d. > 2.5)"],
         seg_info=INFO, ef_info=INFO, settings=settings or AnalysisSettings(), device="cpu",
+        region=tuple(loop.region), region_source=loop.region_source,
     )
 
 

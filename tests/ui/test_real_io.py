@@ -29,6 +29,14 @@ def write_avi(path, n=40, size=(120, 160), fps=50.0):
     vw.release()
 
 
+class OwnCopyAnalyzer(FakeAnalyzer):
+    """Opens its own copy of each file, as the app's analysis process does."""
+
+    def analyze(self, loop, **kw):
+        with io.open_loop(loop.path) as own:
+            return super().analyze(own, **kw)
+
+
 @pytest.fixture
 def real_window(make_window):
     """real_window(analyzer=FakeAnalyzer) -> a shown MainWindow that scans with echoviewer.io."""
@@ -115,13 +123,6 @@ def test_only_the_loop_on_screen_keeps_its_file_and_decoded_frames(real_study, r
                 pass
         return str(path) in links
 
-    class OwnCopyAnalyzer(FakeAnalyzer):
-        """Opens its own copy of each file, as the app's analysis process does."""
-
-        def analyze(self, loop, **kw):
-            with io.open_loop(loop.path) as own:
-                return super().analyze(own, **kw)
-
     win = real_window(OwnCopyAnalyzer)
     assert win.open_study(real_study / "a4c_1.avi")
     first = win.player.loop
@@ -144,3 +145,41 @@ def test_only_the_loop_on_screen_keeps_its_file_and_decoded_frames(real_study, r
     assert win.player.loop is first
     win.player.seek(31)
     assert np.array_equal(win.player.image.image, first.frame(31)) and first.is_cached(31)
+
+
+def test_showing_a_loop_never_detects_its_region_on_the_ui_thread(real_study, real_window, qtbot, monkeypatch):
+    """Region detection decodes frames spread over the loop: 0.12-0.17 s of UI freeze per loop
+    switch for the demo's 640x480 AVIs. The window leaves it to the prefetch thread while a loop's
+    analysis runs, and takes an analysed loop's region from its analysis."""
+    import threading
+
+    from echoviewer.io import loop as loop_mod
+
+    detected = []  # (thread, path) of each detection in the window's own loops
+    real_detect = loop_mod.detect_region
+
+    def spy(frames, *a, **kw):
+        detected.append(threading.current_thread())
+        return real_detect(frames, *a, **kw)
+
+    with io.open_loop(real_study / "a4c_2.avi") as fresh:  # what a detection here finds
+        want = (fresh.region, fresh.region_source)
+    gate = threading.Event()  # the first loop's analysis waits until its region is known
+    win = real_window(lambda s: OwnCopyAnalyzer(s, gate=gate))
+    monkeypatch.setattr(loop_mod, "detect_region", spy)
+    assert win.open_study(real_study / "a4c_1.avi")
+    first = win.player.loop
+    qtbot.waitUntil(lambda: first.region_source != "pending", timeout=5000)
+    assert len(detected) == 1 and detected[0] is not threading.main_thread()
+    window_detections = len(detected)
+    gate.set()
+    wait_all_analysed(qtbot, win)
+    detected.clear()  # the analyzer's own copies detect theirs; the window's loops must not
+    other = win.entries[str(real_study / "a4c_2.avi")]
+    assert (other.loop.region, other.loop.region_source) == want  # adopted when its analysis ended
+    win.select_loop(str(real_study / "a4c_2.avi"))
+    assert win.player.loop is other.loop and win.player.overlay.isVisible()
+    lp = other.loop
+    expected = lp.transform.mask_to_native(other.analysis.masks[win.player.current], (lp.height, lp.width))
+    assert np.array_equal(win.player.overlay.image[..., 3] > 0, expected)
+    assert window_detections == 1 and not detected  # adopted from the analysis, not detected again
