@@ -628,10 +628,14 @@ class MainWindow(QMainWindow):
             return
         self.timeline.set_loop(e.loop.n_frames, e.loop.fps)
         self.timeline.set_frame(self.player.current)
+        # An edit in progress on the old loop ends before the new one is drawn, so the new one's
+        # corrected view is drawn once (the timeline alone takes 10-15 ms).
+        self.corrector.loop_changed(refresh=False)
         self._show_results(e)
+        if e.corrections is None:
+            self.corrector.refresh()  # nothing to correct here: hides the editor
         if e.analysis is None and e.state in (QUEUED, ANALYSING):
             self.worker.prioritize(e.key, self.player.current)
-        self.corrector.loop_changed()
         self._update_actions()
 
     def _show_results(self, e: LoopEntry) -> None:

@@ -181,11 +181,19 @@ class TimelineWidget(pg.PlotWidget):
         scale, label = self._area_scale(cm_per_pixel_grid)
         t = np.arange(len(areas)) / self.fps
         y = np.asarray(areas, dtype=float) * scale
-        self.getPlotItem().setLabel("left", label)
+        pi = self.getPlotItem()
+        if pi.getAxis("left").labelText != label:  # (setting it again re-lays the axis out)
+            pi.setLabel("left", label)
         self.partial_curve.setData(t, y, connect="finite")
         if np.isfinite(y).any():
             lo, hi = np.nanmin(y), np.nanmax(y)
-            self.getPlotItem().setYRange(lo - 0.06 * (hi - lo + 1), hi + 0.75 * (hi - lo + 1), padding=0)
+            want = (lo - 0.06 * (hi - lo + 1), hi + 0.75 * (hi - lo + 1))
+            have = pi.getViewBox().viewRange()[1]
+            # A new range redraws every cached item (axes, grid: 8-10 ms), 4 times a second while
+            # the loop is analysed: keep the current one while the data fits it and fills most of it.
+            fits = have[0] <= lo and hi <= have[1] and (want[1] - want[0]) >= 0.7 * (have[1] - have[0])
+            if not fits:
+                pi.setYRange(*want, padding=0)
 
     def set_analysis(self, a, values=None, summary=None) -> None:
         """Draw an analysis; with ``values`` (Corrections.values()) and ``summary`` the markers and

@@ -187,6 +187,31 @@ def test_esc_cancels_a_drag_in_progress(win, qtbot):
     assert "cancel" in win.status_label.text().lower()
 
 
+def test_switching_loops_mid_drag_ends_the_drag_and_draws_the_new_loop_once(win, qtbot):
+    """The user picks another loop while dragging a contour point: the drag ends uncommitted, the
+    new loop's beats and tracing are shown, and its corrected view is drawn once (it was drawn
+    twice, 10-15 ms each, on every loop switch)."""
+    enter_mode(qtbot, win)
+    first = win.current_entry()
+    win.player.seek(20)
+    vp = win.player.view.viewport()
+    start = handle_pos(win, ("point", lateral_point(win)))
+    drag(qtbot, vp, start, start + QPoint(25, 10), release=False)
+    assert win.player.editor.busy
+    drawn = []
+    real = win.timeline.set_analysis
+    win.timeline.set_analysis = lambda *a, **kw: (drawn.append(a[0]), real(*a, **kw))[1]
+    other = win.entries[win.order[1]]
+    win.select_loop(other.key)
+    assert win.current_entry() is other and drawn == [other.analysis]
+    qtbot.mouseRelease(vp, L, NOMOD, start + QPoint(25, 10))
+    assert not first.corrections.audit and not first.corrections.beat(1)["tracings"]  # not committed
+    assert not win.player.editor.busy and win.corrector.active
+    win.player.seek(20)  # ES of the new loop's beat 1: its own tracing, editable
+    assert win.player.editor.isVisible() and win.corrector.target == (other.key, 1, "es", 20)
+    assert not other.corrections.audit
+
+
 def test_axis_ends_are_draggable(win, qtbot):
     enter_mode(qtbot, win)
     c = corr(win)

@@ -487,3 +487,35 @@ def test_timeline_draws_from_cached_pixmaps_without_stale_pixels(opened):
     for item in tl.scene().items():
         item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
     assert image() == with_caches
+
+
+def test_the_partial_curve_keeps_its_y_range_while_new_areas_fit_it(qtbot):
+    """While a loop is analysed its dotted area curve grows 4 times a second. A new y range
+    redraws every cached item of the plot, so the range changes only when the areas leave it or
+    fill too little of it."""
+    from echoviewer.ui.timeline import TimelineWidget
+
+    tl = TimelineWidget()
+    qtbot.addWidget(tl)
+    tl.set_loop(200, 50.0)
+    vb = tl.getPlotItem().getViewBox()
+
+    def show(areas):
+        tl.set_partial(areas, 0.1)
+        y = tl.partial_curve.getData()[1]
+        lo, hi = vb.viewRange()[1]
+        assert lo <= np.nanmin(y) and np.nanmax(y) <= hi  # always all on screen
+        return lo, hi
+
+    areas = np.full(200, np.nan)
+    areas[96:104] = np.linspace(1000, 1400, 8)
+    first = show(areas)
+    areas[80:96] = np.linspace(1050, 1600, 16)  # more frames, a new maximum that still fits
+    assert show(areas) == first
+    areas[104:120] = 2400  # above: the range follows
+    grown = show(areas)
+    assert grown != first and grown[1] > first[1]
+    small = np.full(200, np.nan)
+    small[:10] = np.linspace(100, 120, 10)  # a range far too big for the data: set again
+    lo, hi = show(small)
+    assert hi - lo < 0.5 * (grown[1] - grown[0])
