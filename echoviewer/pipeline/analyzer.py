@@ -144,10 +144,10 @@ class Analyzer:
             finally:
                 feeder.resume()
             yield idx, logits[:, 0] > 0
-            if not eng.checked and not (cancel and cancel()):  # a cancelled job skips the check; the next one runs it
+            if not eng.checked and not (cancel and cancel()):
                 # The session's first batch is checked against float32 after its masks are shown,
                 # not before (0.2 s with the official DeepLabV3); float32 ones replace them if the
-                # fast path disagrees.
+                # fast path disagrees. A job cancelled meanwhile leaves the check to the next.
                 checked = eng.check(x, logits, _masks_agree, CHECK_FRAMES)
                 if checked is not logits:
                     yield idx, checked[:, 0] > 0
