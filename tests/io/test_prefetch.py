@@ -72,6 +72,15 @@ class _GatedSource(ArraySource):
         return super().read(i)
 
 
+def _read_from_another_thread(loop, i):
+    """Frame ``i`` as another thread reads it, or None if that read is still waiting after 5 s."""
+    got = []
+    reader = threading.Thread(target=lambda: got.append(loop.frame(i)), daemon=True)
+    reader.start()
+    reader.join(5)
+    return None if reader.is_alive() else got[0]
+
+
 def _loop(src) -> Loop:
     f = src.frames
     return Loop(path="<memory>", kind="array", n_frames=len(f), height=f.shape[1], width=f.shape[2], fps=30.0,
@@ -85,11 +94,7 @@ def test_cached_frames_are_served_while_another_thread_decodes(grey_frames):
     decoder = threading.Thread(target=loop.frame, args=(5,))
     decoder.start()
     assert src.entered.wait(5)  # frame 5 is being decoded, and stays so until the gate opens
-    got = []
-    reader = threading.Thread(target=lambda: got.append(loop.frame(0)))
-    reader.start()
-    reader.join(5)
-    assert not reader.is_alive() and got[0] is first  # did not wait for the decode
+    assert _read_from_another_thread(loop, 0) is first  # did not wait for the decode
     src.gate.set()
     decoder.join(5)
     assert loop.is_cached(5) and np.array_equal(loop.frame(5), grey_frames[5])
@@ -133,11 +138,7 @@ def test_the_prefetcher_works_out_a_loops_region_off_the_callers_thread(grey_fra
         p.prepare(loop)
         assert src.entered.wait(5)  # the detection is decoding its samples (frame 5 among them)
         assert loop.region_source == "pending" and not p.idle()
-        got = []
-        reader = threading.Thread(target=lambda: got.append(loop.frame(0)))
-        reader.start()
-        reader.join(5)
-        assert not reader.is_alive() and got[0] is first  # not held up by the detection
+        assert _read_from_another_thread(loop, 0) is first  # not held up by the detection
         src.gate.set()
         assert _wait(p.idle)
         assert loop.region_source != "pending" and loop.transform is not None
