@@ -12,11 +12,12 @@ label. Prints one summary line and exits 0, or prints ``selftest FAILED: <reason
 from __future__ import annotations
 
 import csv
-import hashlib
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from echoviewer.paths import sha256_file
 
 #: The loop analysed by default (the demo study's first, regular-rhythm loop).
 DEFAULT_LOOP = "A4C_normal.avi"
@@ -52,14 +53,6 @@ def _n(count: int, word: str) -> str:
 
 def _log(msg: str) -> None:
     print(f"selftest: {msg}", file=sys.stderr, flush=True)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def demo_weights(task: str) -> Path:
@@ -180,7 +173,7 @@ def check_report(path: Path, analysis, seg_path: Path, ef_path: Path, min_beats:
     if [r["beat"] for r in beats] != [str(i) for i in range(1, len(beats) + 1)]:
         raise SelftestError("beat rows are not numbered 1..n")
     for role, p in (("seg", seg_path), ("ef", ef_path)):
-        want = _sha256(p)
+        want = sha256_file(p)
         bad = [r for r in rows if r[f"{role}_weights_sha256"] != want]
         if bad:
             raise SelftestError(f"report {role}_weights_sha256 {bad[0][f'{role}_weights_sha256'][:12]}… "
@@ -254,8 +247,8 @@ def selftest(args) -> str:
     return (f"selftest OK: {Path(loop.path).name}: {_n(len(analysis.beats), 'beat')}, {ef} "
             f"({s['beats_used']} used), analysed in {t_an:.1f} s on {analysis.device}; "
             f"{_n(len(loops), 'loop')} read, {_n(len(codecs), 'DICOM codec')}; report checked "
-            f"(summary row, {_n(len(analysis.beats), 'beat row')}, sha256 seg {analysis.seg_info.sha256[:12]} "
-            f"ef {analysis.ef_info.sha256[:12]}, {label}); weights from {seg_path.parent}; "
+            f"(summary row, {_n(len(analysis.beats), 'beat row')}, sha256 seg {analysis.seg_info.short_sha} "
+            f"ef {analysis.ef_info.short_sha}, {label}); weights from {seg_path.parent}; "
             f"torch {torch.__version__}, {frozen}; {time.perf_counter() - t0:.1f} s")
 
 

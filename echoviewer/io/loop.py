@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from echoviewer.errors import one_line
+from echoviewer.paths import sha256_file
 from echoviewer.io.region import Region, detect_region
 from echoviewer.io.transform import GRID, GridTransform
 
@@ -29,16 +31,12 @@ DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 REGION_SAMPLES = 16
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 class LoopError(Exception):
     """A file that cannot be used as a loop; str() is one line naming the file and the problem."""
 
     def __init__(self, path: str | os.PathLike, problem: str):
         self.path = str(path)
-        self.problem = _one_line(problem)
+        self.problem = one_line(problem)
         super().__init__(f"{self.path}: {self.problem}")
 
     @property
@@ -286,11 +284,7 @@ class Loop:
         if self._hash is None and isinstance(self.source, ArraySource):
             self._hash = hashlib.sha256(np.ascontiguousarray(self.source.frames).tobytes()).hexdigest()
         if self._hash is None:
-            h = hashlib.sha256()
-            with open(self.path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            self._hash = h.hexdigest()
+            self._hash = sha256_file(self.path)
         return self._hash
 
     # -- misc ---------------------------------------------------------------------------------

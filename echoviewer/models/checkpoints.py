@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from echoviewer.paths import atomic_write
+from echoviewer.paths import atomic_write, sha256_file
 
 from .architectures import ARCHITECTURES, TASKS, SegmentationLogits, build_model, unwrap
 from .device import pick_device
@@ -47,7 +47,6 @@ from .manifest import (
     WeightsInfo,
     manifest_path,
     read_manifest,
-    sha256_file,
     validate_manifest,
 )
 

@@ -11,12 +11,14 @@ Manifest (``format: "echoviewer-weights/1"``)::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from echoviewer.errors import one_line
+from echoviewer.paths import sha256_file
 
 from .architectures import ARCHITECTURES, TASKS
 
@@ -26,7 +28,6 @@ __all__ = [
     "STANDIN_STD",
     "WeightsError",
     "WeightsInfo",
-    "sha256_file",
     "manifest_path",
     "read_manifest",
     "validate_manifest",
@@ -39,6 +40,9 @@ FORMAT = "echoviewer-weights/1"
 STANDIN_MEAN = (32.49, 32.63, 32.93)
 STANDIN_STD = (49.87, 49.88, 50.13)
 
+#: Hex digits of a weights file's sha256 shown to people (the full hash goes into reports' metadata).
+SHA_DIGITS = 12
+
 TASK_LABEL = {"segmentation": "segmentation", "ef": "EF"}
 
 
@@ -46,7 +50,7 @@ class WeightsError(Exception):
     """A weights file cannot be used. The message is one line naming the file and the problem."""
 
     def __init__(self, message: str, path: str | Path | None = None):
-        super().__init__(" ".join(str(message).split()))  # always one line
+        super().__init__(one_line(message))
         self.path = None if path is None else str(path)
 
 
@@ -68,6 +72,16 @@ class WeightsInfo:
     metrics: dict = field(default_factory=dict)
 
     @property
+    def short_sha(self) -> str:
+        """The first SHA_DIGITS hex digits: what every window, CLI line and report shows."""
+        return self.sha256[:SHA_DIGITS] or "?"
+
+    @property
+    def sha_label(self) -> str:
+        """'name (sha256 1a2b3c4d5e6f)'."""
+        return f"{self.name} (sha256 {self.short_sha})"
+
+    @property
     def label(self) -> str:
         """Short text for the UI / report, with ``echoviewer.DEMO_LABEL`` for demo weights."""
         from echoviewer import DEMO_LABEL
@@ -85,14 +99,6 @@ class WeightsInfo:
             "demo": self.demo, "official": self.official,
             "provenance": self.provenance, "metrics": self.metrics,
         }
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def manifest_path(pt_path: str | Path) -> Path:

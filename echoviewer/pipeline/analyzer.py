@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from echoviewer.analysis.beats import ed_frames, es_frames
+from echoviewer.analysis.ef_categories import paper_threshold_flag
 from echoviewer.analysis.metrics import dice
 from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tracing_from_mask
 from echoviewer.models import load_model, pick_device
@@ -269,7 +270,7 @@ class Analyzer:
         if ef_sd is not None and ef_sd > HIGH_VARIANCE_SD:
             flags.append(f"high beat-to-beat variance (s.d. > {HIGH_VARIANCE_SD:g})")
         if ef_mean is not None and ef_mean < s.hfref_threshold:
-            flags.append(f"HFrEF (EF < {s.hfref_threshold:g})")
+            flags.append(paper_threshold_flag(s.hfref_threshold))
         if any(DISAGREEMENT_POINTS < abs((b.ef_model or 0) - (b.ef_seg or 0)) for b in used if b.ef_seg is not None):
             flags.append("model and segmentation EF disagree")
         if self.seg_info.demo or self.ef_info.demo:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
 
 
-def _triple(text: str) -> tuple[float, float, float]:
-    parts = [float(p) for p in text.replace(" ", "").split(",")]
-    if len(parts) == 1:
-        parts *= 3
-    if len(parts) != 3:
-        raise ValueError("expected R,G,B")
-    return tuple(parts)  # type: ignore[return-value]
+def _mean(text: str) -> tuple[float, float, float] | None:
+    return _triplet(text, positive=False)
+
+
+def _std(text: str) -> tuple[float, float, float] | None:
+    return _triplet(text, positive=True)
+
+
+def _triplet(text: str, positive: bool) -> tuple[float, float, float] | None:
+    from echoviewer.models.normalisation import parse_triplet
+
+    try:
+        return parse_triplet(text, positive=positive)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub) -> None:
@@ -23,8 +32,8 @@ def register(sub) -> None:
     p.add_argument("--seg-weights", help="segmentation weights file (default: official if found, else demo)")
     p.add_argument("--ef-weights", help="EF weights file (default: official if found, else demo)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
-    p.add_argument("--mean", type=_triple, help="input mean R,G,B on the 0-255 scale (default: from the weights)")
-    p.add_argument("--std", type=_triple, help="input std R,G,B on the 0-255 scale (default: from the weights)")
+    p.add_argument("--mean", type=_mean, help="input mean R,G,B on the 0-255 scale (default: from the weights)")
+    p.add_argument("--std", type=_std, help="input std R,G,B on the 0-255 scale (default: from the weights)")
     p.add_argument("--echonet-exact", action="store_true",
                    help="reference beat rule verbatim (distance=20 frames) and drop beats whose clip overruns")
     p.add_argument("--size-csv", help="also write the reference size.csv (one row per frame)")
@@ -98,7 +107,7 @@ def run(args) -> int:
         return 2
     for info in (analyzer.seg_info, analyzer.ef_info):
         note = " (demo — not for clinical use)" if info.demo else ""
-        print(f"{info.task} weights: {info.name} [{info.architecture}] sha256 {info.sha256[:12]}{note}",
+        print(f"{info.task} weights: {info.name} [{info.architecture}] sha256 {info.short_sha}{note}",
               file=sys.stderr)
     print(f"device: {analyzer.device}", file=sys.stderr)
 

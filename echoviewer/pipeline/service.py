@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from echoviewer.errors import one_line
 from echoviewer.pipeline.results import AnalysisSettings, Cancelled
 
 #: Nice value of the child: the UI thread gets a core as soon as a repaint is due.
@@ -38,15 +39,6 @@ START_TIMEOUT_S = 300.0
 
 class AnalysisError(Exception):
     """An analysis or model-loading failure reported by the child, already one line."""
-
-
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if not text:
-        return type(exc).__name__
-    if type(exc).__module__.startswith("echoviewer"):
-        return text  # our errors already name the file and the problem
-    return f"{type(exc).__name__}: {text}"
 
 
 # -- masks on the wire -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Pure helpers for the review window (no Qt): formatting, EF categories, heart phase, overlays.
+"""Pure helpers for the review window (no Qt): formatting, heart phase, overlays.
 
 Kept free of Qt so they can be unit-tested and reused by exporters.
 """
@@ -6,83 +6,12 @@ Kept free of Qt so they can be unit-tested and reused by exporters.
 from __future__ import annotations
 
 import bisect
-import json
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
-
-#: (upper limit in %, inclusive, or None for "and above", label). EF is rounded to a whole
-#: percent before lookup, as reports state it: HF classes reduced <= 40, mildly reduced 41-49,
-#: preserved >= 50.
-DEFAULT_CATEGORIES: list[tuple[float | None, str]] = [
-    (40.0, "reduced"),
-    (49.0, "mildly reduced"),
-    (None, "preserved"),
-]
-
-
-# -- EF categories -----------------------------------------------------------------------------
-def validate_categories(table: Sequence[tuple[float | None, str]]) -> list[tuple[float | None, str]]:
-    """Normalise a category table: ascending upper limits, exactly one open-ended last row."""
-    rows = [(None if u is None else float(u), str(label).strip()) for u, label in table]
-    if not rows:
-        raise ValueError("the EF category table is empty")
-    if any(not label for _, label in rows):
-        raise ValueError("every EF category needs a name")
-    limits = [u for u, _ in rows[:-1]]
-    if any(u is None for u in limits):
-        raise ValueError("only the last EF category may be open-ended")
-    rows[-1] = (None, rows[-1][1])  # the last category is open-ended
-    if any(b <= a for a, b in zip(limits, limits[1:])):
-        raise ValueError("EF category limits must increase")
-    return rows
-
-
-def ef_category(ef: float | None, table: Sequence[tuple[float | None, str]] = DEFAULT_CATEGORIES) -> str:
-    """Category label for an EF in percent ('' when EF is unknown)."""
-    if ef is None or not math.isfinite(ef):
-        return ""
-    value = math.floor(float(ef) + 0.5)  # reports round half up
-    for upper, label in table:
-        if upper is None or value <= upper:
-            return label
-    return table[-1][1]
-
-
-def categories_to_json(table: Sequence[tuple[float | None, str]]) -> str:
-    return json.dumps([[u, label] for u, label in table])
-
-
-def categories_from_json(text: str | None) -> list[tuple[float | None, str]]:
-    """Parse a stored table; the default on anything malformed."""
-    if not text:
-        return list(DEFAULT_CATEGORIES)
-    try:
-        return validate_categories([(u, label) for u, label in json.loads(text)])
-    except (ValueError, TypeError):
-        return list(DEFAULT_CATEGORIES)
-
-
-def describe_categories(table: Sequence[tuple[float | None, str]]) -> str:
-    """'≤40 reduced · 41–49 mildly reduced · ≥50 preserved'."""
-    parts = []
-    lower: float | None = None
-    for upper, label in table:
-        if upper is None:
-            parts.append(f"≥{_num(lower + 1) if lower is not None else 0} {label}")
-        elif lower is None:
-            parts.append(f"≤{_num(upper)} {label}")
-        else:
-            parts.append(f"{_num(lower + 1)}–{_num(upper)} {label}")
-        lower = upper
-    return " · ".join(parts)
-
-
-def _num(v: float) -> str:
-    return f"{v:g}"
 
 
 # -- formatting --------------------------------------------------------------------------------
@@ -105,36 +34,6 @@ def format_ef(mean: float | None, sd: float | None = None) -> str:
     if sd is None:
         return f"{mean:.1f} %"
     return f"{mean:.1f} ± {sd:.1f} %"
-
-
-def short_sha(sha: str | None, n: int = 8) -> str:
-    return (sha or "")[:n] or "?"
-
-
-def weights_label(info) -> str:
-    """'name (sha 1a2b3c4d)' for a WeightsInfo-like object."""
-    if info is None:
-        return "–"
-    name = getattr(info, "name", None) or "unknown"
-    return f"{name} (sha256 {short_sha(getattr(info, 'sha256', None))})"
-
-
-def parse_triplet(text: str) -> tuple[float, float, float] | None:
-    """'32.5, 32.6, 32.9' -> tuple; '' -> None; a single number is repeated. Raises ValueError."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    vals = [float(p) for p in parts]
-    if len(vals) == 1:
-        vals = vals * 3
-    if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
-        raise ValueError("give one number or three numbers (R, G, B) on the 0–255 scale")
-    return (vals[0], vals[1], vals[2])
-
-
-def format_triplet(t: Sequence[float] | None) -> str:
-    return "" if t is None else ", ".join(f"{v:g}" for v in t)
 
 
 # -- heart phase -------------------------------------------------------------------------------

@@ -32,15 +32,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from echoviewer.pipeline.results import AnalysisSettings
-from echoviewer.ui.helpers import (
+from echoviewer.analysis.ef_categories import (
     DEFAULT_CATEGORIES,
     categories_from_json,
     categories_to_json,
-    format_triplet,
-    parse_triplet,
     validate_categories,
 )
+from echoviewer.models.normalisation import format_triplet, parse_triplet
+from echoviewer.pipeline.results import AnalysisSettings
 
 ORGANISATION = "EchoViewer"
 APPLICATION = "EchoViewer"
@@ -91,9 +90,9 @@ class UiSettings:
             v = qs.value(key, default)
             return default if v is None else v
 
-        def triplet(key):
+        def triplet(key, positive=False):
             try:
-                return parse_triplet(str(get(key, "")))
+                return parse_triplet(str(get(key, "")), positive=positive)
             except ValueError:
                 return None
 
@@ -115,7 +114,7 @@ class UiSettings:
             seg_weights=str(get("analysis/seg_weights", "")),
             ef_weights=str(get("analysis/ef_weights", "")),
             mean=triplet("analysis/mean"),
-            std=triplet("analysis/std"),
+            std=triplet("analysis/std", positive=True),
             categories=categories_from_json(str(get("ef/categories", ""))),
             overlay_color=color,
             overlay_opacity=opacity,
@@ -338,11 +337,9 @@ class SettingsDialog(QDialog):
         except ValueError as exc:
             raise ValueError(f"Normalisation mean: {exc}") from None
         try:
-            std = parse_triplet(self.std.text())
+            std = parse_triplet(self.std.text(), positive=True)
         except ValueError as exc:
             raise ValueError(f"Normalisation s.d.: {exc}") from None
-        if std is not None and min(std) <= 0:
-            raise ValueError("Normalisation s.d. must be positive")
         for title, p in (("Segmentation weights", self.seg.value()), ("EF weights", self.ef.value())):
             if p and not Path(p).is_file():
                 raise ValueError(f"{title}: no such file: {p}")

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from echoviewer import DEMO_LABEL
 from echoviewer.ui import theme
-from echoviewer.ui.helpers import DEFAULT_CATEGORIES, ef_category, format_ef, loop_corrected, weights_label
+from echoviewer.analysis.ef_categories import DEFAULT_CATEGORIES, ef_category
+from echoviewer.ui.helpers import format_ef, loop_corrected
 
 
 def category_color(label: str, table) -> str:
@@ -269,7 +270,7 @@ class SummaryPanel(QFrame):
         seg, ef = a.seg_info, a.ef_info
 
         def wl(info):
-            text = html.escape(weights_label(info))
+            text = html.escape(info.sha_label) if info is not None else "–"
             if getattr(info, "demo", False):
                 text += f" <span style='color:{theme.WARN}; font-weight:600'>[demo]</span>"
             return text

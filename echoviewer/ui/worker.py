@@ -35,7 +35,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from echoviewer.pipeline.service import one_line
+from echoviewer.errors import one_line
 
 AnalyzerFactory = Callable[[Any], Any]
 

@@ -1,13 +1,14 @@
 import numpy as np
 import pytest
 
+from echoviewer.models.manifest import WeightsInfo
 from echoviewer.pipeline.results import AnalysisSettings, Beat, LoopAnalysis
 
 
-class _Info:
-    def __init__(self, name):
-        self.name, self.sha256, self.demo = name, "ab" * 32, True
-        self.mean, self.std = (30.0, 30.0, 30.0), (50.0, 50.0, 50.0)
+def _Info(name: str) -> WeightsInfo:
+    return WeightsInfo(path=None, name=name, task="segmentation", architecture="fake", input_size=112,
+                       mean=(30.0, 30.0, 30.0), std=(50.0, 50.0, 50.0), frames=None, period=None,
+                       sha256="ab" * 32, demo=True, official=False)
 
 
 def ellipse(cx, cy, ax, ay, size=112):

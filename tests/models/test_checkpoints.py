@@ -22,7 +22,7 @@ from echoviewer.models import (
     save_weights,
 )
 from echoviewer.models.checkpoints import read_checkpoint
-from echoviewer.models.manifest import sha256_file
+from echoviewer.paths import sha256_file
 
 MEAN = (30.0, 31.0, 32.0)
 STD = (48.0, 49.0, 50.0)

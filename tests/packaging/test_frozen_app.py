@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from echoviewer.models.manifest import sha256_file
+from echoviewer.paths import sha256_file
 
 from .conftest import DEMO_FILES, ROOT, repo_demo_weights
 

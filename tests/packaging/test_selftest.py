@@ -11,7 +11,7 @@ import pytest
 
 from echoviewer import DEMO_LABEL
 from echoviewer import selftest as st
-from echoviewer.models.manifest import sha256_file
+from echoviewer.paths import sha256_file
 
 from .conftest import ROOT, hiding_sitecustomize, repo_demo_weights, spec_constants
 

@@ -46,6 +46,14 @@ def test_analyze_nothing_readable_exits_2(tmp_path):
     assert r.returncode == 2 and "no such file" in r.stderr
 
 
+def test_analyze_refuses_non_finite_or_non_positive_normalisation(tmp_path):
+    """The window's Settings refuse NaN and s.d. <= 0; the CLI refuses the same, in one line."""
+    for mean, std, why in (("nan", "50", "not a finite number"), ("30", "0", "must be positive"),
+                           ("30,30", "50", "give one number or three")):
+        r = _run("analyze", str(tmp_path), "--mean", mean, "--std", std)
+        assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_analyze_wrong_weights_file_is_a_clear_error(tmp_path, random_weights, phantom):
     seg, ef = random_weights
     write_echonet_video(tmp_path / "a.avi", phantom.frames, phantom.fps)

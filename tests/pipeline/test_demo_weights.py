@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from echoviewer.analysis.ef_categories import paper_threshold_flag
 from echoviewer.analysis.metrics import dice
 from echoviewer.models import find_weights, load_model
 from echoviewer.pipeline.analyzer import Analyzer
@@ -37,6 +38,7 @@ def test_reduced_and_normal_ef_are_told_apart(analyzer):
     low = analyzer.analyze(phantom_loop(generate_phantom(31, ef=30, ef_sd=0.5, hr=70, n_beats=3), "low"))
     high = analyzer.analyze(phantom_loop(generate_phantom(32, ef=65, ef_sd=0.5, hr=70, n_beats=3), "high"))
     assert low.ef_mean < 45 < high.ef_mean
-    assert any(f.startswith("HFrEF") for f in low.flags) and not any(f.startswith("HFrEF") for f in high.flags)
+    flag = paper_threshold_flag()
+    assert flag in low.flags and flag not in high.flags
     mask = low.masks[low.beats[0].ed_frame]
     assert dice(mask, generate_phantom(31, ef=30, ef_sd=0.5, hr=70, n_beats=3).truth.masks[low.beats[0].ed_frame]) > 0.85

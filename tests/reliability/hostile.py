@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from echoviewer.models import build_model
-from echoviewer.models.manifest import FORMAT, sha256_file
+from echoviewer.models.manifest import FORMAT
+from echoviewer.paths import sha256_file
 from tests.conftest import MEAN, STD
 
 

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from echoviewer.io.transform import GridTransform
+from echoviewer.models.manifest import WeightsInfo
 from echoviewer.pipeline.results import AnalysisSettings, Beat, LoopAnalysis, Progress
 
 
@@ -86,8 +87,9 @@ def fake_scan_factory(loops: list[FakeLoop], errors: list[FakeLoopError] = ()):
     return scan
 
 
-INFO = SimpleNamespace(name="fake-weights", sha256="0123456789abcdef" * 4, demo=True, official=False,
-                       mean=(32.0, 32.0, 32.0), std=(50.0, 50.0, 50.0), task="segmentation")
+INFO = WeightsInfo(path=None, name="fake-weights", task="segmentation", architecture="fake", input_size=112,
+                   mean=(32.0, 32.0, 32.0), std=(50.0, 50.0, 50.0), frames=None, period=None,
+                   sha256="0123456789abcdef" * 4, demo=True, official=False)
 
 
 class FakeAnalyzer:

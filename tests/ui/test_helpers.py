@@ -1,4 +1,4 @@
-"""Pure helpers of the review window: categories, formatting, heart phase, clock, overlays."""
+"""Pure helpers of the review window: formatting, heart phase, clock, overlays."""
 
 from __future__ import annotations
 
@@ -10,37 +10,6 @@ import pytest
 from echoviewer.ui import helpers as h
 
 
-@pytest.mark.parametrize(
-    "ef, label",
-    [(12, "reduced"), (40, "reduced"), (40.4, "reduced"), (40.5, "mildly reduced"), (45, "mildly reduced"),
-     (49.4, "mildly reduced"), (49.5, "preserved"), (50, "preserved"), (75, "preserved")],
-)
-def test_default_categories(ef, label):
-    assert h.ef_category(ef) == label
-
-
-def test_category_unknown_and_custom_table():
-    assert h.ef_category(None) == ""
-    assert h.ef_category(float("nan")) == ""
-    table = [(29, "severe"), (39, "moderate"), (51, "mild"), (None, "normal")]
-    assert [h.ef_category(v, table) for v in (20, 35, 51, 52)] == ["severe", "moderate", "mild", "normal"]
-
-
-def test_category_table_validation_and_json_round_trip():
-    table = h.validate_categories([(40, "reduced"), (49, "mildly reduced"), (100, "preserved")])
-    assert table[-1] == (None, "preserved")  # last row becomes open-ended
-    assert h.categories_from_json(h.categories_to_json(table)) == table
-    assert h.categories_from_json("not json") == h.DEFAULT_CATEGORIES
-    assert h.categories_from_json("") == h.DEFAULT_CATEGORIES
-    with pytest.raises(ValueError):
-        h.validate_categories([(49, "a"), (40, "b"), (None, "c")])
-    with pytest.raises(ValueError):
-        h.validate_categories([(40, ""), (None, "b")])
-    with pytest.raises(ValueError):
-        h.validate_categories([(None, "a"), (None, "b")])
-    assert h.describe_categories(h.DEFAULT_CATEGORIES) == "≤40 reduced · 41–49 mildly reduced · ≥50 preserved"
-
-
 def test_formatting():
     assert h.format_time(1.2345) == "1.23 s"
     assert h.format_time(float("nan")) == "–"
@@ -48,26 +17,6 @@ def test_formatting():
     assert h.format_ef(None) == "–"
     assert h.format_ef(61.0) == "61.0 %"
     assert h.format_duration(100, 50.0) == "2.0 s"
-    assert h.short_sha("abcdef0123456789") == "abcdef01"
-
-
-def test_weights_label_names_the_hash():
-    class Info:
-        name = "echonet-seg"
-        sha256 = "ff" * 32
-
-    assert h.weights_label(Info()) == "echonet-seg (sha256 ffffffff)"
-
-
-def test_parse_triplet():
-    assert h.parse_triplet("") is None
-    assert h.parse_triplet("32.5, 32.6, 32.9") == (32.5, 32.6, 32.9)
-    assert h.parse_triplet("50") == (50.0, 50.0, 50.0)
-    with pytest.raises(ValueError):
-        h.parse_triplet("1, 2")
-    with pytest.raises(ValueError):
-        h.parse_triplet("a, b, c")
-    assert h.format_triplet((1.0, 2.5, 3.0)) == "1, 2.5, 3"
 
 
 def test_heart_phase():

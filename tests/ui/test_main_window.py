@@ -105,7 +105,7 @@ def test_summary_panel(opened):
     assert s._values["EDV"].text() == "100 mL" and s._values["ESV"].text() == "40 mL"
     assert s._values["Heart rate"].text() == "75 bpm"
     assert not s.demo_banner.isHidden() and "NOT FOR CLINICAL USE" in s.demo_banner.text()
-    assert "fake-weights (sha256 01234567)" in s.weights.text()
+    assert "fake-weights (sha256 0123456789ab)" in s.weights.text()  # the CLI's 12 digits
     assert "High beat-to-beat variance" in s.flags.text()
     assert s.beats.rowCount() == 3
     # the category table comes from the settings

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QTableWidgetItem
 
 from echoviewer.pipeline.results import AnalysisSettings
-from echoviewer.ui.helpers import DEFAULT_CATEGORIES
+from echoviewer.analysis.ef_categories import DEFAULT_CATEGORIES
 from echoviewer.ui.settings import SettingsDialog, UiSettings, add_recent_study, recent_studies
 
 
