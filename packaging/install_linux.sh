@@ -8,13 +8,16 @@ src="${1:-$here/../dist/echoviewer}"
 [ -x "$src/echoviewer" ] || { echo "error: $src/echoviewer not found; run packaging/build.sh first" >&2; exit 2; }
 prefix="${XDG_DATA_HOME:-$HOME/.local/share}"
 opt="$HOME/.local/opt/echoviewer"
-mkdir -p "$HOME/.local/opt" "$HOME/.local/bin" "$prefix/applications" "$prefix/icons/hicolor/512x512/apps"
+res="$here/../resources"
+app_id=org.echoviewer.EchoViewer
+mkdir -p "$HOME/.local/opt" "$HOME/.local/bin" "$prefix/applications" "$prefix/icons" "$prefix/metainfo"
 rm -rf "$opt"
 cp -a "$src" "$opt"
 ln -sf "$opt/echoviewer" "$HOME/.local/bin/echoviewer"
-cp "$here/icon.png" "$prefix/icons/hicolor/512x512/apps/echoviewer.png"
+cp -r "$res/icons/hicolor" "$prefix/icons/"
+cp "$res/linux/$app_id.metainfo.xml" "$prefix/metainfo/"
 sed -e "s|^Exec=.*|Exec=\"$opt/echoviewer\" %f|" -e "s|^TryExec=.*|TryExec=$opt/echoviewer|" \
-    "$here/echoviewer.desktop" > "$prefix/applications/echoviewer.desktop"
+    "$res/linux/$app_id.desktop" > "$prefix/applications/$app_id.desktop"
 command -v update-desktop-database >/dev/null && update-desktop-database "$prefix/applications" || true
 command -v gtk-update-icon-cache >/dev/null && gtk-update-icon-cache -q "$prefix/icons/hicolor" || true
-echo "installed to $opt; launcher: $prefix/applications/echoviewer.desktop"
+echo "installed to $opt; launcher: $prefix/applications/$app_id.desktop"

@@ -2,6 +2,7 @@
 # Set up (if needed) and run the whole test suite headless. This is the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

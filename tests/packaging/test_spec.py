@@ -1,13 +1,15 @@
-"""Static checks of packaging/: the spec parses and names the entry point, the demo weights and
-excludes nothing the app imports; the entry point, icons, desktop entry and build script are sane."""
+"""Checks of packaging/: the spec, executed with PyInstaller's build steps recorded, bundles the entry
+point, the demo weights and resources/ and excludes nothing the app imports; entry point and build script."""
 
 from __future__ import annotations
 
 import ast
-import configparser
 import importlib.util
 import os
+import sys
+from pathlib import Path
 
+import pytest
 
 from echoviewer.models.discovery import DEMO_NAMES
 
@@ -33,22 +35,85 @@ def _excluded(name: str, excludes: list[str]) -> bool:
     return any(name == e or name.startswith(e + ".") for e in excludes)
 
 
-def test_spec_parses_and_names_entry_and_weights():
-    src = SPEC.read_text(encoding="utf-8")
-    compile(src, str(SPEC), "exec")
+class _Recorder:
+    """Stands in for PyInstaller's build steps: records what the spec passes to each."""
+
+    def __init__(self):
+        self.calls: dict[str, tuple] = {}
+
+    def step(self, name: str):
+        recorder = self
+
+        class Step:
+            def __init__(self, *args, **kwargs):
+                recorder.calls[name] = (args, kwargs)
+                self.args, self.kwargs = args, kwargs
+                # what Analysis collects: the spec drops Qt translations and torch's C++ headers
+                self.datas = list(kwargs.get("datas", [])) + [("PySide6/Qt/translations/qt_de.qm", "x", "DATA"),
+                                                              ("torch/include/ATen.h", "x", "DATA")]
+                self.binaries = [("torch/lib/libtorch.so", "x", "BINARY")]
+                self.pure, self.scripts = [], []
+
+        return Step
+
+
+def _run_spec(tmp_path, monkeypatch, weights_dir=None) -> _Recorder:
+    """Execute packaging/echoviewer.spec as PyInstaller would, with its build steps recorded."""
+    import types
+
+    rec = _Recorder()
+    hooks = types.ModuleType("PyInstaller.utils.hooks")
+    hooks.collect_submodules = lambda pkg: [f"{pkg}.fake_submodule"]
+    hooks.copy_metadata = lambda dist: [(f"/site/{dist}.dist-info", f"{dist}.dist-info")]
+    for name in ("PyInstaller", "PyInstaller.utils"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
+    if weights_dir is not None:
+        monkeypatch.setenv("ECHOVIEWER_BUNDLE_WEIGHTS", str(weights_dir))
+    else:
+        monkeypatch.delenv("ECHOVIEWER_BUNDLE_WEIGHTS", raising=False)
+    env = {"SPECPATH": str(SPEC.parent), "DISTPATH": str(tmp_path / "dist"), "__file__": str(SPEC)}
+    env.update({n: rec.step(n) for n in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")})
+    exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), env)
+    rec.env = env
+    return rec
+
+
+def test_spec_builds_the_app_from_the_entry_weights_and_resources(tmp_path, monkeypatch):
+    weights = tmp_path / "w"
+    weights.mkdir()
+    for n in [n for t in DEMO_NAMES.values() for n in (t, t.replace(".pt", ".json"))]:
+        (weights / n).write_bytes(b"x")
+    rec = _run_spec(tmp_path, monkeypatch, weights)
     c = spec_constants()
-    assert (ROOT / c["ENTRY"]).resolve() == ENTRY and ENTRY.is_file()
-    assert c["APP_NAME"] == "echoviewer"
-    assert sorted(c["DEMO_WEIGHTS"]) == sorted(
-        [n for t in DEMO_NAMES.values() for n in (t, t.replace(".pt", ".json"))])
-    # bundled under weights/ of the build (sys._MEIPASS/weights is a discovery folder)
-    assert '(str(weights_dir / n), "weights") for n in DEMO_WEIGHTS' in src
-    assert "ECHOVIEWER_BUNDLE_WEIGHTS" in src
-    assert 'collect_submodules("echoviewer")' in src  # subcommands are imported by name
+    (scripts,), analysis = rec.calls["Analysis"]
+    assert [Path(s).resolve() for s in scripts] == [ENTRY] and ENTRY.is_file()
+    datas = analysis["datas"]
+    assert sorted(d for s, d in datas if Path(s).parent == weights) == ["weights"] * 4  # sys._MEIPASS/weights
+    assert sorted(Path(s).name for s, d in datas if d == "weights") == sorted(c["DEMO_WEIGHTS"])
+    assert (str(ROOT / "resources"), "echoviewer/resources") in datas  # importlib.resources in the build
+    assert ("/site/pydicom.dist-info", "pydicom.dist-info") in datas
+    assert analysis["excludes"] == c["EXCLUDES"]
+    assert "echoviewer.fake_submodule" in analysis["hiddenimports"]  # subcommands are imported by name
+    assert set(c["HIDDEN_IMPORTS"]) <= set(analysis["hiddenimports"])
+    _, exe = rec.calls["EXE"]
+    assert exe["name"] == "echoviewer" and Path(exe["icon"]).is_file()
+    assert Path(exe["icon"]).is_relative_to(ROOT / "resources" / "icons")
+    coll_args, coll = rec.calls["COLLECT"]
+    kept = [e[0] for e in coll_args[2]]
+    assert not any(k.startswith(("PySide6/Qt/translations/", "torch/include/")) for k in kept)
+    assert coll["name"] == "echoviewer"
+    assert (tmp_path / "dist" / "echoviewer" / "weights" / "README.txt").is_file()  # user weights folder
     for f in ("ICON_PNG", "ICON_ICO", "ICON_ICNS"):
         assert (ROOT / c[f]).is_file(), c[f]
-    for call in ("Analysis(", "PYZ(", "EXE(", "COLLECT(", "excludes=EXCLUDES", "datas=datas"):
-        assert call in src
+
+
+def test_spec_refuses_to_build_without_demo_weights(tmp_path, monkeypatch):
+    empty = tmp_path / "none"
+    empty.mkdir()
+    with pytest.raises(SystemExit) as exc:
+        _run_spec(tmp_path, monkeypatch, empty)
+    assert "demo weights missing" in str(exc.value) and "demo_segmentation.pt" in str(exc.value)
 
 
 def test_excludes_cover_unused_qt_and_dev_packages():
@@ -113,22 +178,6 @@ def test_cli_knows_selftest():
     assert ("selftest", "echoviewer.selftest") in COMMANDS
     args = build_parser("selftest").parse_args(["selftest", "--min-beats", "0"])
     assert args.command == "selftest" and args.min_beats == 0 and args.device == "cpu"
-
-
-def test_icons_and_desktop_entry():
-    from PIL import Image
-
-    assert Image.open(PACKAGING / "icon.png").size == (512, 512)
-    ico = Image.open(PACKAGING / "icon.ico")
-    assert ico.format == "ICO" and (256, 256) in ico.info["sizes"] and (16, 16) in ico.info["sizes"]
-    assert Image.open(PACKAGING / "icon.icns").format == "ICNS"
-    cp = configparser.ConfigParser(interpolation=None)
-    cp.optionxform = str
-    cp.read(PACKAGING / "echoviewer.desktop", encoding="utf-8")
-    d = cp["Desktop Entry"]
-    assert d["Type"] == "Application" and d["Name"] == "EchoViewer" and d["Icon"] == "echoviewer"
-    assert d["Exec"].split()[0] == "echoviewer" and d["Exec"].split()[1] in ("%f", "%F")
-    assert d["Terminal"] == "false" and d["Categories"].endswith(";")
 
 
 def test_build_script():

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the tests use as the real thing: the desktop's validators for resources/.
+# Installed when missing, as root (CI) or through passwordless sudo; otherwise says what to install.
+set -euo pipefail
+PACKAGES=(desktop-file-utils appstream)
+TOOLS=(desktop-file-validate appstreamcli)
+missing=0
+for t in "${TOOLS[@]}"; do command -v "$t" >/dev/null || missing=1; done
+[ "$missing" = 0 ] && exit 0
+if ! command -v apt-get >/dev/null; then
+  echo "system-deps: install ${PACKAGES[*]} with your package manager (the tests need them)" >&2; exit 0
+fi
+if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else
+  echo "system-deps: run 'sudo apt-get install ${PACKAGES[*]}' (the tests need them)" >&2; exit 0
+fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
