@@ -19,14 +19,8 @@ import numpy as np
 
 from echoviewer.annotations.model import BeatValues, Corrections, default_user
 from echoviewer.annotations.store import load_state
-from echoviewer.io.echonet_format import (
-    SPLITS,
-    FileListRow,
-    TracedVideo,
-    write_echonet_video,
-    write_filelist,
-    write_volume_tracings,
-)
+from echoviewer.dataset.echonet import SPLITS, FileListRow, TracedVideo, write_filelist, write_volume_tracings
+from echoviewer.io.echonet_video import write_echonet_video
 from echoviewer.paths import atomic_write
 
 AUDIT_NAME = "ExportAudit.json"

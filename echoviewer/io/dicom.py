@@ -714,7 +714,7 @@ def open_dicom(path: str | os.PathLike) -> Loop:
     except BaseException:
         source.close()
         raise
-    loop = Loop(
+    return Loop(
         path=path,
         kind="dicom",
         n_frames=n_frames,
@@ -725,12 +725,7 @@ def open_dicom(path: str | os.PathLike) -> Loop:
         cm_per_pixel=cm,
         source=source,
         info=info,
-        _region=region,
+        known_region=region,
         region_source="ultrasound_regions" if region is not None else "pending",
+        first_frame=first,  # the probe: frame 0 is what a viewer shows first
     )
-    # keep the probe: frame 0 is what a viewer shows first
-    first.setflags(write=False)
-    with loop._lock:
-        loop._cache[0] = first
-        loop._cached_bytes += first.nbytes
-    return loop

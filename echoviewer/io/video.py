@@ -181,7 +181,7 @@ def open_video(path: str | os.PathLike) -> Loop:
     info = {"codec": codec if codec.isprintable() else "", "container": path.suffix.lower().lstrip(".")}
     if declared and declared != n:
         info["frames_declared"] = declared
-    loop = Loop(
+    return Loop(
         path=path,
         kind="video",
         n_frames=n,
@@ -192,10 +192,5 @@ def open_video(path: str | os.PathLike) -> Loop:
         cm_per_pixel=None,
         source=VideoSource(path, n),
         info=info,
+        first_frame=_to_rgb(first),  # the probe: frame 0 is what a viewer shows first
     )
-    probe = _to_rgb(first)
-    probe.setflags(write=False)
-    with loop._lock:
-        loop._cache[0] = probe
-        loop._cached_bytes += probe.nbytes
-    return loop

@@ -38,8 +38,10 @@ from echoviewer.paths import atomic_write, sha256_file
 
 from .architectures import ARCHITECTURES, TASKS, SegmentationLogits, build_model, unwrap
 from .device import pick_device
+from .discovery import find_weights
 from .manifest import (
     FORMAT,
+    OFFICIAL_NAMES,
     STANDIN_MEAN,
     STANDIN_STD,
     TASK_LABEL,
@@ -59,12 +61,6 @@ __all__ = [
     "identify_architecture",
     "save_weights",
 ]
-
-#: The released EchoNet-Dynamic file names, per task.
-OFFICIAL_NAMES = {
-    "segmentation": "deeplabv3_resnet50_random.pt",
-    "ef": "r2plus1d_18_32_2_pretrained.pt",
-}
 
 _MEAN_STD_STANDIN_NOTE = (
     "stand-in: the reference never stored mean/std; commonly used values "
@@ -394,8 +390,6 @@ def load_model(task: str, path: str | Path | None = None, device: torch.device |
     mean / std (0-255 scale) override the file's values (recorded in ``info.provenance["mean_std"]``).
     Raises WeightsError (one line naming the file and the problem).
     """
-    from .discovery import find_weights
-
     _check_task(task)
     dev = pick_device(device)
     model, info = load_weights_file(task, find_weights(task, explicit=path), dev)
