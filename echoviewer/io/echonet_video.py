@@ -35,7 +35,7 @@ def write_echonet_video(path: str | os.PathLike, frames: np.ndarray, fps: float)
         raise ValueError("no frames")
     h, w = grey.shape[1:3]
     path.parent.mkdir(parents=True, exist_ok=True)
-    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (int(w), int(h)), True)
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), float(fps), (int(w), int(h)), True)
     if not vw.isOpened():
         raise OSError(f"{path}: OpenCV cannot write an MJPG AVI here")
     try:

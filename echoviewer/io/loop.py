@@ -191,7 +191,8 @@ class Loop:
         detection on the same frames): kept unless one is known already."""
         with self._lock:
             if self._region is None:
-                self._region = tuple(int(v) for v in region)
+                x0, y0, x1, y1 = (int(v) for v in region)
+                self._region = (x0, y0, x1, y1)
                 self.region_source = source
                 self._transform = None
 

@@ -64,7 +64,7 @@ def search_dirs() -> list[Path]:
 
 
 def _own_candidates(folder: Path, task: str, demo: bool) -> list[Path]:
-    out = []
+    out: list[Path] = []
     try:
         manifests = sorted(folder.glob("*.json"))
     except OSError:

@@ -132,7 +132,7 @@ def _triple(value: Any, key: str, path: Path) -> tuple[float, float, float]:
         raise WeightsError(f"{path}: manifest field {key!r} must be three numbers, got {value!r}", path)
     if key == "std" and not all(v > 0 for v in out):
         raise WeightsError(f"{path}: manifest field 'std' must be positive, got {value!r}", path)
-    return out  # type: ignore[return-value]
+    return out[0], out[1], out[2]
 
 
 def _opt_int(value: Any, key: str, path: Path) -> int | None:
