@@ -152,7 +152,7 @@ def demo_weights() -> tuple[str, str]:
 
 
 def make_video(folder: Path, n: int) -> Path:
-    from echoviewer.io.echonet_format import write_echonet_video
+    from echoviewer.io.echonet_video import write_echonet_video
     from echoviewer.synthetic.phantom import generate_phantom
 
     ph = generate_phantom(1234 + n, frames=n, fps=50, hr=72)

@@ -2,7 +2,9 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; that function adds a
 parser whose ``func`` default takes the parsed args and returns an exit status. Modules are
-imported lazily so `echoviewer info` never pays for torch or Qt.
+imported lazily so `echoviewer info` never pays for torch or Qt. This dispatcher is the top layer:
+the only place that knows both the Qt-free commands (``echoviewer.commands``) and the window
+(``echoviewer.ui``), so it is where a command that ends in the window is given it.
 """
 
 from __future__ import annotations
@@ -16,14 +18,24 @@ from echoviewer import __version__
 #: (subcommand, module that registers it). Order is the order shown in --help.
 COMMANDS: list[tuple[str, str]] = [
     ("gui", "echoviewer.ui.cli"),
-    ("info", "echoviewer.io.cli"),
-    ("synth", "echoviewer.synthetic.cli"),
-    ("analyze", "echoviewer.pipeline.cli"),
-    ("train", "echoviewer.training.cli"),
-    ("export-corrections", "echoviewer.export.cli"),
-    ("demo", "echoviewer.demo"),
-    ("selftest", "echoviewer.selftest"),
+    ("info", "echoviewer.commands.info"),
+    ("synth", "echoviewer.commands.synth"),
+    ("analyze", "echoviewer.commands.analyze"),
+    ("train", "echoviewer.commands.train"),
+    ("export-corrections", "echoviewer.commands.export_corrections"),
+    ("demo", "echoviewer.commands.demo"),
+    ("selftest", "echoviewer.commands.selftest"),
 ]
+
+
+def open_window(path: str) -> int:
+    """The review window on ``path`` until it is closed (`echoviewer demo` ends in it)."""
+    args = build_parser("gui").parse_args(["gui", path])
+    return int(args.func(args) or 0)
+
+
+#: Extra keyword arguments of a subcommand's ``register``: what it needs from a higher layer.
+WIRING: dict[str, dict] = {"demo": {"open_window": open_window}}
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -42,7 +54,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             if exc.name and exc.name.startswith("echoviewer"):
                 continue  # subcommand not built yet
             raise
-        mod.register(sub)
+        mod.register(sub, **WIRING.get(name, {}))
     return parser
 
 

@@ -71,7 +71,7 @@ def main() -> int:
     args = ap.parse_args()
     from echoviewer.annotations.store import AutoSaver, open_corrections
     from echoviewer.export.echonet_export import export_study
-    from echoviewer.io.echonet_format import write_echonet_video
+    from echoviewer.io.echonet_video import write_echonet_video
     from echoviewer.models import find_weights
     from echoviewer.pipeline.analyzer import Analyzer
     from echoviewer.pipeline.results import AnalysisSettings

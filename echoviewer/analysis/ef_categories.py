@@ -32,8 +32,8 @@ def validate_categories(table: Sequence[Category]) -> list[Category]:
         raise ValueError("the EF category table is empty")
     if any(not label for _, label in rows):
         raise ValueError("every EF category needs a name")
-    limits = [u for u, _ in rows[:-1]]
-    if any(u is None for u in limits):
+    limits = [u for u, _ in rows[:-1] if u is not None]
+    if len(limits) < len(rows) - 1:
         raise ValueError("only the last EF category may be open-ended")
     rows[-1] = (None, rows[-1][1])  # the last category is open-ended
     if any(b <= a for a, b in zip(limits, limits[1:])):

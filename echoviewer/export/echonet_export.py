@@ -19,14 +19,8 @@ import numpy as np
 
 from echoviewer.annotations.model import BeatValues, Corrections, default_user
 from echoviewer.annotations.store import load_state
-from echoviewer.io.echonet_format import (
-    SPLITS,
-    FileListRow,
-    TracedVideo,
-    write_echonet_video,
-    write_filelist,
-    write_volume_tracings,
-)
+from echoviewer.dataset.echonet import SPLITS, FileListRow, TracedVideo, write_filelist, write_volume_tracings
+from echoviewer.io.echonet_video import write_echonet_video
 from echoviewer.paths import atomic_write
 
 AUDIT_NAME = "ExportAudit.json"
@@ -72,7 +66,10 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
     res = ExportResult(out_dir)
     for err in scan.errors:
         res.skipped.append((err.path, err.problem))
-    rows, traced, audit_loops, taken = [], [], [], set()
+    rows: list[FileListRow] = []
+    traced: list[TracedVideo] = []
+    audit_loops: list[dict] = []
+    taken: set[str] = set()
     for loop in scan.loops:
         state, sidecar = load_state(loop.path)
         if state is None and not include_uncorrected:
@@ -82,7 +79,7 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
         corr = Corrections(analysis, state=state)
         values = corr.values()
         beat = pick_beat(values)
-        if beat is None:
+        if beat is None or beat.ed_tracing is None or beat.es_tracing is None:  # pick_beat takes traced ones
             res.skipped.append((str(loop.path), "no included beat with ED and ES tracings"))
             continue
         used = [v for v in values if not v.excluded and v.ef is not None and np.isfinite(v.ef)]

@@ -26,6 +26,7 @@ import struct
 import threading
 import warnings
 from collections.abc import Iterator
+from typing import BinaryIO
 from pathlib import Path
 
 import cv2
@@ -493,7 +494,7 @@ class DicomSource(FrameSource):
         self.opts["number_of_frames"] = n_frames
         self._scale: tuple[float, float] | None = None  # >8 bit: (lo, hi) -> 0..255
         self._pal_shift: int | None = None
-        self._fh = None
+        self._fh: BinaryIO | None = None
         self._fh_lock = threading.Lock()
         self._plugins = _plugin_order(self.decoder, ts, self.bits)
         self._ybr = self.photometric in ("YBR_FULL", "YBR_FULL_422")
@@ -525,7 +526,7 @@ class DicomSource(FrameSource):
                     return self.decoder.as_array(encapsulate([data]), index=0, raw=raw, decoding_plugin=plugin, **opts)
             except Exception as exc:  # try the next plugin, then give up with the last error
                 last = exc
-        raise last  # type: ignore[misc]
+        raise last if last is not None else LoopError(self.path, f"frame {i}: no decoder to try")
 
     def _to_uint8(self, arr: np.ndarray, props: dict) -> np.ndarray:
         pi = str(props.get("photometric_interpretation", self.photometric)).upper()
@@ -564,7 +565,8 @@ class DicomSource(FrameSource):
         if arr.ndim == 2:
             a = a * slope + intercept
         if self._scale is None:
-            lo = hi = None
+            lo: float | None = None
+            hi: float | None = None
             try:
                 c, w = self.ds.get("WindowCenter", None), self.ds.get("WindowWidth", None)
                 if c is not None and w is not None:
@@ -574,7 +576,7 @@ class DicomSource(FrameSource):
                         lo, hi = c - w / 2, c + w / 2
             except (TypeError, ValueError):
                 lo = hi = None
-            if lo is None:
+            if lo is None or hi is None:
                 lo, hi = float(a.min()), float(a.max())
                 if hi <= lo:
                     hi = lo + 1
@@ -714,7 +716,7 @@ def open_dicom(path: str | os.PathLike) -> Loop:
     except BaseException:
         source.close()
         raise
-    loop = Loop(
+    return Loop(
         path=path,
         kind="dicom",
         n_frames=n_frames,
@@ -725,12 +727,7 @@ def open_dicom(path: str | os.PathLike) -> Loop:
         cm_per_pixel=cm,
         source=source,
         info=info,
-        _region=region,
+        known_region=region,
         region_source="ultrasound_regions" if region is not None else "pending",
+        first_frame=first,  # the probe: frame 0 is what a viewer shows first
     )
-    # keep the probe: frame 0 is what a viewer shows first
-    first.setflags(write=False)
-    with loop._lock:
-        loop._cache[0] = first
-        loop._cached_bytes += first.nbytes
-    return loop

@@ -115,7 +115,7 @@ def _palette(sample: np.ndarray) -> tuple[np.ndarray, Any]:
     from PIL import Image
 
     img = Image.fromarray(sample, "RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    pal = np.array(img.getpalette()[: 256 * 3], dtype=np.uint8)
+    pal = np.array((img.getpalette() or [])[: 256 * 3], dtype=np.uint8)  # a quantized image has one
     pal = np.pad(pal, (0, 256 * 3 - len(pal))).reshape(256, 3)
     return pal, img
 

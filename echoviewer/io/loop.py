@@ -12,7 +12,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -113,9 +113,13 @@ class Loop:
     #: extra facts for display / reports (transfer syntax, photometric, codec, ...).
     info: dict = field(default_factory=dict)
     cache_bytes: int = DEFAULT_CACHE_BYTES
-    _region: Region | None = field(default=None, repr=False)
+    #: the image region when the file states it (DICOM ultrasound regions) or the caller knows it;
+    #: None: detected on first use. Read it back as `region`.
+    known_region: InitVar[Region | None] = None
+    #: frame 0 when the reader decoded it already (its probe): cached, so showing it decodes nothing.
+    first_frame: InitVar[np.ndarray | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, known_region: Region | None, first_frame: np.ndarray | None) -> None:
         self.path = Path(self.path)
         self._lock = threading.RLock()
         self._grid_lock = threading.Lock()
@@ -125,9 +129,17 @@ class Loop:
         self._grid: np.ndarray | None = None
         self._transform: GridTransform | None = None
         self._hash: str | None = None
+        self._region: Region | None = None
+        if known_region is not None:
+            x0, y0, x1, y1 = (int(v) for v in known_region)
+            self._region = (x0, y0, x1, y1)
         if (self.height, self.width) == (GRID, GRID):  # EchoNet-sized: used as is, bit-exact
             self._region = (0, 0, GRID, GRID)
             self.region_source = "grid"
+        if first_frame is not None:
+            first_frame.setflags(write=False)
+            self._cache[0] = first_frame
+            self._cached_bytes = first_frame.nbytes
 
     @classmethod
     def from_frames(
@@ -145,8 +157,7 @@ class Loop:
         return cls(
             path=Path(path), kind="array", n_frames=len(arr), height=arr.shape[1], width=arr.shape[2],
             fps=float(fps), fps_source="given", cm_per_pixel=cm_per_pixel, source=ArraySource(arr),
-            _region=None if region is None else tuple(int(v) for v in region),
-            region_source="pending" if region is None else "given",
+            known_region=region, region_source="pending" if region is None else "given",
         )
 
     # -- geometry -----------------------------------------------------------------------------
@@ -180,7 +191,8 @@ class Loop:
         detection on the same frames): kept unless one is known already."""
         with self._lock:
             if self._region is None:
-                self._region = tuple(int(v) for v in region)
+                x0, y0, x1, y1 = (int(v) for v in region)
+                self._region = (x0, y0, x1, y1)
                 self.region_source = source
                 self._transform = None
 
@@ -322,49 +334,3 @@ class Loop:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def open_loop(path: str | os.PathLike) -> Loop:
-    """Open a video file or an ultrasound DICOM (detected by content). Raises LoopError."""
-    from echoviewer.io.dicom import looks_like_dicom, open_dicom
-    from echoviewer.io.video import open_video
-
-    p = Path(path)
-    try:
-        if not p.exists():
-            raise LoopError(p, "no such file")
-        if p.is_dir():
-            raise LoopError(p, "is a folder, not a loop file")
-        if p.stat().st_size == 0:
-            raise LoopError(p, "zero-byte file")
-        with open(p, "rb") as fh:
-            head = fh.read(2048)
-        if looks_like_dicom(head):
-            return open_dicom(p)
-        if p.suffix.lower() in (".dcm", ".dicom", ".dic"):
-            raise LoopError(p, "not a DICOM file (no DICM marker and no parseable dataset)")
-        if _looks_like_text(head):
-            raise LoopError(p, "not a video or DICOM file (text)")
-        return open_video(p)
-    except LoopError:
-        raise
-    except MemoryError:
-        raise LoopError(p, "not enough memory to open the file") from None
-    except OSError as exc:
-        raise LoopError(p, f"cannot read the file: {exc.strerror or exc}") from None
-    except Exception as exc:  # never let a decoder's exception type escape
-        raise LoopError(p, f"cannot be read: {type(exc).__name__}: {exc}") from None
-
-
-def _looks_like_text(head: bytes) -> bool:
-    if not head or b"\x00" in head:
-        return False
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = head[:-3].decode("utf-8")  # a multi-byte character cut at the end
-        except UnicodeDecodeError:
-            return False
-    printable = sum(ch.isprintable() or ch in "\r\n\t\f" for ch in text)
-    return printable >= 0.95 * max(len(text), 1)

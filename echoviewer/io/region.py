@@ -80,7 +80,7 @@ def _main_bbox(mask: np.ndarray, min_fraction: float) -> Region | None:
     """Bounding box of the largest blob of `mask` after removing thin structures (text, traces)."""
     h, w = mask.shape
     k = max(3, int(round(min(h, w) / 100)) | 1)
-    m = mask.astype(np.uint8)
+    m: np.ndarray = mask.astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel)
     m = cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)

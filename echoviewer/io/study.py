@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from echoviewer.io.loop import Loop, LoopError, open_loop
+from echoviewer.io.loop import Loop, LoopError
+from echoviewer.io.readers import open_loop
 
 #: Sidecars and other files that are never loops; skipped silently. Anything else is tried,
 #: including unknown and missing extensions (DICOM files often have none).

@@ -70,35 +70,37 @@ class VideoSource(FrameSource):
         self._pos = 0  # index of the frame the next read() returns
         self._lock = threading.Lock()
 
-    def _reopen(self) -> None:
+    def _reopen(self) -> cv2.VideoCapture:
         if self._cap is not None:
             self._cap.release()
-        self._cap = _capture(self.path)
+        cap = self._cap = _capture(self.path)
         self._pos = 0
-        if not self._cap.isOpened():
+        if not cap.isOpened():
             raise LoopError(self.path, "the video can no longer be opened")
+        return cap
 
     def read(self, i: int) -> np.ndarray:
         with self._lock:
-            if self._cap is None or i < self._pos or i > self._pos + SEEK_AHEAD:
+            cap = self._cap
+            if cap is None or i < self._pos or i > self._pos + SEEK_AHEAD:
                 if i <= SEEK_AHEAD:
-                    self._reopen()
+                    cap = self._reopen()
                 else:
-                    if self._cap is None:
-                        self._reopen()
-                    if self._cap.set(cv2.CAP_PROP_POS_FRAMES, i):
+                    if cap is None:
+                        cap = self._reopen()
+                    if cap.set(cv2.CAP_PROP_POS_FRAMES, i):
                         self._pos = i
                     else:
-                        self._reopen()
+                        cap = self._reopen()
             while self._pos < i:
-                if not self._cap.grab():
-                    self._cap.release()
+                if not cap.grab():
+                    cap.release()
                     self._cap = None
                     raise LoopError(self.path, f"frame {i} cannot be decoded")
                 self._pos += 1
-            ok, frame = self._cap.read()
+            ok, frame = cap.read()
             if not ok or frame is None:
-                self._cap.release()
+                cap.release()
                 self._cap = None
                 raise LoopError(self.path, f"frame {i} cannot be decoded")
             self._pos += 1
@@ -178,10 +180,11 @@ def open_video(path: str | os.PathLike) -> Loop:
     else:
         fps, fps_source = DEFAULT_FPS, "default"
     codec = "".join(chr((fourcc >> (8 * k)) & 0xFF) for k in range(4)).strip("\x00 ") if fourcc else ""
-    info = {"codec": codec if codec.isprintable() else "", "container": path.suffix.lower().lstrip(".")}
+    info: dict[str, str | int] = {"codec": codec if codec.isprintable() else "",
+                                  "container": path.suffix.lower().lstrip(".")}
     if declared and declared != n:
         info["frames_declared"] = declared
-    loop = Loop(
+    return Loop(
         path=path,
         kind="video",
         n_frames=n,
@@ -192,10 +195,5 @@ def open_video(path: str | os.PathLike) -> Loop:
         cm_per_pixel=None,
         source=VideoSource(path, n),
         info=info,
+        first_frame=_to_rgb(first),  # the probe: frame 0 is what a viewer shows first
     )
-    probe = _to_rgb(first)
-    probe.setflags(write=False)
-    with loop._lock:
-        loop._cache[0] = probe
-        loop._cached_bytes += probe.nbytes
-    return loop

@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 TASKS = ("segmentation", "ef")
+#: Attribute naming the architecture of a built model: a plain tag on any nn.Module (torchvision's
+#: too), set with setattr because nn.Module's own attribute typing only knows tensors and modules.
+ARCH_ATTR = "echoviewer_architecture"
 
 
 def deeplabv3_resnet50() -> nn.Module:
@@ -99,7 +102,7 @@ def build_model(name: str, device: torch.device | str | None = None) -> nn.Modul
     else:
         with torch.device(device):
             model = spec.build()
-    model.echoviewer_architecture = spec.name  # type: ignore[attr-defined]
+    setattr(model, ARCH_ATTR, spec.name)
     return model
 
 
@@ -113,7 +116,7 @@ class SegmentationLogits(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
-        self.architecture = getattr(model, "echoviewer_architecture", None) or getattr(model, "architecture", None)
+        self.architecture = getattr(model, ARCH_ATTR, None) or getattr(model, "architecture", None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.model(x)

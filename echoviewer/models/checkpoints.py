@@ -20,6 +20,7 @@ retries with exactly ``NUMPY_SAFE_GLOBALS`` allowed. Own-format files get no all
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import json
 import os
 import pickle
@@ -36,10 +37,12 @@ from torch import nn
 
 from echoviewer.paths import atomic_write, sha256_file
 
-from .architectures import ARCHITECTURES, TASKS, SegmentationLogits, build_model, unwrap
+from .architectures import ARCH_ATTR, ARCHITECTURES, TASKS, SegmentationLogits, build_model, unwrap
 from .device import pick_device
+from .discovery import find_weights
 from .manifest import (
     FORMAT,
+    OFFICIAL_NAMES,
     STANDIN_MEAN,
     STANDIN_STD,
     TASK_LABEL,
@@ -60,12 +63,6 @@ __all__ = [
     "save_weights",
 ]
 
-#: The released EchoNet-Dynamic file names, per task.
-OFFICIAL_NAMES = {
-    "segmentation": "deeplabv3_resnet50_random.pt",
-    "ef": "r2plus1d_18_32_2_pretrained.pt",
-}
-
 _MEAN_STD_STANDIN_NOTE = (
     "stand-in: the reference never stored mean/std; commonly used values "
     "(32.49, 32.63, 32.93) / (49.87, 49.88, 50.13) on the 0-255 scale; override them in the settings"
@@ -85,10 +82,8 @@ def _numpy_safe_globals() -> list:
     """
     import numpy as np
 
-    core = getattr(np, "_core", None)
-    multiarray = getattr(core, "multiarray", None) if core is not None else None
-    if multiarray is None:  # numpy < 2 at runtime
-        multiarray = np.core.multiarray  # type: ignore[attr-defined]
+    # numpy >= 2 names the module numpy._core; numpy < 2 at runtime only has numpy.core
+    multiarray = importlib.import_module("numpy._core.multiarray" if hasattr(np, "_core") else "numpy.core.multiarray")
     scalar = multiarray.scalar
     out: list = [
         (scalar, "numpy._core.multiarray.scalar"),
@@ -394,18 +389,15 @@ def load_model(task: str, path: str | Path | None = None, device: torch.device |
     mean / std (0-255 scale) override the file's values (recorded in ``info.provenance["mean_std"]``).
     Raises WeightsError (one line naming the file and the problem).
     """
-    from .discovery import find_weights
-
     _check_task(task)
     dev = pick_device(device)
     model, info = load_weights_file(task, find_weights(task, explicit=path), dev)
     if mean is not None or std is not None:
-        if mean is not None:
-            info.mean = tuple(float(v) for v in mean)  # type: ignore[assignment]
-        if std is not None:
-            info.std = tuple(float(v) for v in std)  # type: ignore[assignment]
-        if len(info.mean) != 3 or len(info.std) != 3 or min(info.std) <= 0:
-            raise ValueError(f"mean/std must be three numbers (std > 0), got {info.mean} / {info.std}")
+        m = tuple(float(v) for v in (info.mean if mean is None else mean))
+        s = tuple(float(v) for v in (info.std if std is None else std))
+        if len(m) != 3 or len(s) != 3 or min(s) <= 0:
+            raise ValueError(f"mean/std must be three numbers (std > 0), got {m} / {s}")
+        info.mean, info.std = (m[0], m[1], m[2]), (s[0], s[1], s[2])
         info.provenance = {**info.provenance, "mean_std": "set by the caller"}
     return model, info
 
@@ -459,7 +451,7 @@ def save_weights(model: nn.Module, path: str | Path, manifest_fields: Mapping[st
 
     bare = unwrap(model)
     sd = {k: v.detach().to("cpu").contiguous().clone() for k, v in _strip_prefix(bare.state_dict()).items()}
-    arch = (fields.get("architecture") or getattr(bare, "echoviewer_architecture", None)
+    arch = (fields.get("architecture") or getattr(bare, ARCH_ATTR, None)
             or getattr(bare, "architecture", None) or identify_architecture(sd))
     if arch not in ARCHITECTURES:
         raise ValueError(f"save_weights: unknown architecture {arch!r} (known: {', '.join(ARCHITECTURES)})")

@@ -143,12 +143,13 @@ class R2Plus1DMini(nn.Module):
         self.layer1 = _Block(w0, w1, stride=(1, 2, 2))  # 28 -> 14
         self.layer2 = _Block(w1, w2, stride=(1, 2, 2))  # 14 -> 7
         self.layer3 = _Block(w2, w3, stride=(1, 2, 2))  # 7 -> 4
-        self.head = nn.Sequential(nn.Linear(3 * w3, 64), nn.ReLU(inplace=True), nn.Linear(64, 1))
+        out = nn.Linear(64, 1)
+        self.head = nn.Sequential(nn.Linear(3 * w3, 64), nn.ReLU(inplace=True), out)
         for m in self.modules():
             if isinstance(m, nn.Conv3d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        nn.init.normal_(self.head[-1].weight, std=0.01)
-        nn.init.constant_(self.head[-1].bias, EF_INIT)
+        nn.init.normal_(out.weight, std=0.01)
+        nn.init.constant_(out.bias, EF_INIT)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(nn.functional.avg_pool3d(x, (1, 2, 2)))
@@ -199,9 +200,10 @@ class SegEFMini(nn.Module):
     def __init__(self, widths: tuple[int, int, int, int] = (16, 16, 32, 64)):
         super().__init__()
         self.seg = UNetSmall(widths)
+        out = nn.Linear(32, 1)
         self.head = nn.Sequential(nn.Linear(self.n_features, 32), nn.ReLU(inplace=True),
-                                  nn.Linear(32, 32), nn.ReLU(inplace=True), nn.Linear(32, 1))
-        nn.init.constant_(self.head[-1].bias, EF_INIT)
+                                  nn.Linear(32, 32), nn.ReLU(inplace=True), out)
+        nn.init.constant_(out.bias, EF_INIT)
 
     def frame_series(self, frames: torch.Tensor) -> torch.Tensor:
         """(M,3,H,W) frames -> (M,2): soft LV area / 1000 px and soft extent (rows) / 100."""

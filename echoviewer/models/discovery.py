@@ -25,8 +25,7 @@ from pathlib import Path
 
 from echoviewer.paths import user_dir  # re-exported: the per-user folder
 
-from .checkpoints import OFFICIAL_NAMES
-from .manifest import FORMAT, WeightsError
+from .manifest import FORMAT, OFFICIAL_NAMES, WeightsError
 
 __all__ = ["DEMO_NAMES", "OFFICIAL_NAMES", "search_dirs", "user_dir", "find_weights", "available_weights"]
 
@@ -65,7 +64,7 @@ def search_dirs() -> list[Path]:
 
 
 def _own_candidates(folder: Path, task: str, demo: bool) -> list[Path]:
-    out = []
+    out: list[Path] = []
     try:
         manifests = sorted(folder.glob("*.json"))
     except OSError:

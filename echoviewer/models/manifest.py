@@ -24,6 +24,7 @@ from .architectures import ARCHITECTURES, TASKS
 
 __all__ = [
     "FORMAT",
+    "OFFICIAL_NAMES",
     "STANDIN_MEAN",
     "STANDIN_STD",
     "WeightsError",
@@ -44,6 +45,12 @@ STANDIN_STD = (49.87, 49.88, 50.13)
 SHA_DIGITS = 12
 
 TASK_LABEL = {"segmentation": "segmentation", "ef": "EF"}
+
+#: The released EchoNet-Dynamic file names, per task (discovery looks for them first).
+OFFICIAL_NAMES = {
+    "segmentation": "deeplabv3_resnet50_random.pt",
+    "ef": "r2plus1d_18_32_2_pretrained.pt",
+}
 
 
 class WeightsError(Exception):
@@ -125,7 +132,7 @@ def _triple(value: Any, key: str, path: Path) -> tuple[float, float, float]:
         raise WeightsError(f"{path}: manifest field {key!r} must be three numbers, got {value!r}", path)
     if key == "std" and not all(v > 0 for v in out):
         raise WeightsError(f"{path}: manifest field 'std' must be positive, got {value!r}", path)
-    return out  # type: ignore[return-value]
+    return out[0], out[1], out[2]
 
 
 def _opt_int(value: Any, key: str, path: Path) -> int | None:

@@ -211,13 +211,12 @@ class Analyzer:
         for k, (d, e) in enumerate(zip(ed, es), start=1):
             start, mode = beat_clip(int(e), n, self.clip_frames, self.clip_period, s.echonet_exact)
             beat = Beat(number=k, ed_frame=int(d), es_frame=int(e), clip_start=start, clip_mode=mode)
-            if mode == "dropped":
+            if start is None:  # mode "dropped"
                 beat.included = False
                 beat.flags.append("clip runs past the end (dropped, as the reference does)")
-            elif mode != "full":
-                beat.flags.append(f"clip {mode}")
-                starts.append(start)
             else:
+                if mode != "full":
+                    beat.flags.append(f"clip {mode}")
                 starts.append(start)
             self._seg_volumes(beat, masks, cm)
             beats.append(beat)
@@ -275,6 +274,7 @@ class Analyzer:
             flags.append("model and segmentation EF disagree")
         if self.seg_info.demo or self.ef_info.demo:
             flags.append("demo weights")
+        x0, y0, x1, y1 = (int(v) for v in loop.region)
         return LoopAnalysis(
             path=str(loop.path),
             n_frames=len(masks),
@@ -295,7 +295,7 @@ class Analyzer:
             ef_info=self.ef_info,
             settings=s,
             device=str(self.device),
-            region=tuple(int(v) for v in loop.region),
+            region=(x0, y0, x1, y1),
             region_source=loop.region_source,
         )
 

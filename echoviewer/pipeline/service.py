@@ -23,11 +23,16 @@ import os
 import sys
 import time
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from echoviewer.errors import one_line
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.synchronize import Event
 from echoviewer.pipeline.results import AnalysisSettings, Cancelled
 
 #: Nice value of the child: the UI thread gets a core as soon as a repaint is due.
@@ -62,7 +67,8 @@ class _PackedMasks:
 def _pack(obj):
     """A Progress or LoopAnalysis with its masks packed (the child's side)."""
     masks = getattr(obj, "masks", None)
-    if dataclasses.is_dataclass(obj) and isinstance(masks, np.ndarray) and masks.dtype == bool:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type) and isinstance(masks, np.ndarray) \
+            and masks.dtype == bool:
         return dataclasses.replace(obj, masks=_PackedMasks(masks))
     return obj
 
@@ -156,9 +162,9 @@ class RemoteAnalyzer:
         self._threads = int(threads or 0)
         self._nice = CHILD_NICE if nice is None else int(nice)
         self._ctx = mp.get_context("spawn")  # fork is unsafe once Qt and torch threads exist
-        self._proc = None
-        self._conn = None
-        self._cancel = None
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._cancel: Event | None = None
         self._jobs = 0
         self._ready = False
         self._started_at = 0.0
@@ -194,7 +200,8 @@ class RemoteAnalyzer:
         if self._ready:
             return True
         what = "loading the models"
-        if not self._conn.poll(timeout):
+        conn, _ = self._channel()
+        if not conn.poll(timeout):
             if not self.alive:
                 raise self._died(what)
             if time.monotonic() - self._started_at > START_TIMEOUT_S:
@@ -208,11 +215,18 @@ class RemoteAnalyzer:
         self._ready = True
         return True
 
+    def _channel(self) -> tuple[Connection, Event]:
+        """The pipe to the running child and its cancel event (``_start`` made both)."""
+        if self._conn is None or self._cancel is None:
+            raise AnalysisError("the analysis process is not running")
+        return self._conn, self._cancel
+
     def _receive(self, what: str):
         """The child's next message, known to be waiting; ``what`` (a path, or what it was doing)
         prefixes errors."""
+        conn, _ = self._channel()
         try:
-            return self._conn.recv()
+            return conn.recv()
         except (EOFError, OSError):
             raise self._died(what) from None
 
@@ -243,17 +257,18 @@ class RemoteAnalyzer:
                 raise Cancelled()
         self._jobs += 1
         job = self._jobs
-        self._cancel.clear()
-        self._conn.send(("analyze", job, str(path), None if priority_frame is None else int(priority_frame)))
+        conn, cancel_event = self._channel()
+        cancel_event.clear()
+        conn.send(("analyze", job, str(path), None if priority_frame is None else int(priority_frame)))
         cancelled_at = None
         while True:
             if cancelled_at is None and cancel is not None and cancel():
-                self._cancel.set()
+                cancel_event.set()
                 cancelled_at = time.monotonic()
             if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_S:
                 self.close()  # stuck between batches (a hung decoder): the next job starts a new child
                 raise Cancelled()
-            if not self._conn.poll(0.05):
+            if not conn.poll(0.05):
                 if not self.alive:
                     raise self._died(str(path))
                 continue
@@ -274,9 +289,9 @@ class RemoteAnalyzer:
     def close(self, timeout: float = 3.0) -> None:
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None
-        if proc is None:
+        if proc is None or conn is None:
             return
-        if proc.is_alive():
+        if proc.is_alive() and self._cancel is not None:
             self._cancel.set()
         try:
             conn.send(("stop",))
@@ -305,7 +320,7 @@ def _main_file_hidden():
     nothing from ``__main__`` (its target lives in this module), so hide such a name while starting."""
     main = sys.modules.get("__main__")
     name = getattr(main, "__file__", None)
-    if name is None or os.path.isfile(name):
+    if main is None or name is None or os.path.isfile(name):
         yield
         return
     del main.__file__

@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from echoviewer import __version__
-from echoviewer.io.echonet_format import FileListRow, TracedVideo, write_echonet_video, write_filelist, write_volume_tracings
+from echoviewer.dataset.echonet import FileListRow, TracedVideo, write_filelist, write_volume_tracings
+from echoviewer.io.echonet_video import write_echonet_video
 from echoviewer.synthetic.phantom import GRID, Phantom, generate_phantom
 
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)

@@ -67,7 +67,8 @@ def phantom_set(n: int, seed: int, seg_stride: int = 4, log=None, **phantom_kw) 
 def echonet_set(folder: str | Path, splits: tuple[str, ...] = ("TRAIN",), log=None) -> TrainingSet:
     """An EchoNet-Dynamic-format folder: traced ES/ED frames (masks rasterised as the reference
     loader does) for segmentation; each video's FileList EF labels a clip ending at its traced ES."""
-    from echoviewer.io.echonet_format import read_dataset, read_echonet_video
+    from echoviewer.dataset.echonet import read_dataset
+    from echoviewer.io.echonet_video import read_echonet_video
 
     ts = TrainingSet()
     for item in read_dataset(folder, splits=splits):

@@ -10,7 +10,7 @@ from argparse import Namespace
 import pytest
 
 from echoviewer import DEMO_LABEL
-from echoviewer import selftest as st
+from echoviewer.commands import selftest as st
 from echoviewer.paths import sha256_file
 
 from .conftest import ROOT, hiding_sitecustomize, repo_demo_weights, spec_constants

@@ -175,7 +175,7 @@ def test_entry_point_maps_selftest_and_imports_torch_before_the_cli():
 def test_cli_knows_selftest():
     from echoviewer.cli import COMMANDS, build_parser
 
-    assert ("selftest", "echoviewer.selftest") in COMMANDS
+    assert ("selftest", "echoviewer.commands.selftest") in COMMANDS
     args = build_parser("selftest").parse_args(["selftest", "--min-beats", "0"])
     assert args.command == "selftest" and args.min_beats == 0 and args.device == "cpu"
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from echoviewer.io.echonet_format import write_echonet_video
+from echoviewer.io.echonet_video import write_echonet_video
 from echoviewer.io.loop import Loop
 from echoviewer.pipeline.analyzer import Analyzer
 from echoviewer.pipeline.results import AnalysisSettings, Cancelled

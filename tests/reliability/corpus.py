@@ -28,7 +28,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from echoviewer.io.dicom_write import write_ultrasound_dicom
-from echoviewer.io.echonet_format import write_echonet_video
+from echoviewer.io.echonet_video import write_echonet_video
 
 
 # -- frames ------------------------------------------------------------------------------------

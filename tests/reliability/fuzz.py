@@ -50,7 +50,7 @@ def make_seeds(folder: Path) -> dict[str, bytes]:
     import cv2
 
     from echoviewer.io.dicom_write import write_ultrasound_dicom
-    from echoviewer.io.echonet_format import write_echonet_video
+    from echoviewer.io.echonet_video import write_echonet_video
     from tests.reliability.corpus import beating, write_avi, write_mjpg_avi
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -98,7 +98,7 @@ def wrong_file(kind, folder, random_weights):
 
 def weights_jobs(root: Path, random_weights, wanted: set) -> tuple[dict, dict, dict]:
     """Build the files of the wanted cases under root -> (CLI jobs, name -> file, name -> marker)."""
-    from echoviewer.io.echonet_format import write_echonet_video
+    from echoviewer.io.echonet_video import write_echonet_video
     from tests.reliability.corpus import beating
 
     seg, ef = random_weights

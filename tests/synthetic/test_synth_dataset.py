@@ -1,22 +1,17 @@
-"""`echoviewer synth` / write_dataset: EchoNet-Dynamic layout, truth sidecars, DICOM, demo study."""
+"""write_dataset: EchoNet-Dynamic layout, truth sidecars, DICOM, demo study."""
 
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from echoviewer.analysis.metrics import dice
-from echoviewer.io.echonet_format import read_echonet_dataset, read_echonet_video, read_volume_tracings
+from echoviewer.dataset.echonet import read_echonet_dataset, read_volume_tracings
+from echoviewer.io.echonet_video import read_echonet_video
 from echoviewer.io.transform import GridTransform
 from echoviewer.synthetic.dataset import splits_for, write_dataset
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -96,20 +91,6 @@ def test_same_seed_same_bytes(tmp_path):
     for rel in ("FileList.csv", "VolumeTracings.csv", "Videos/Phantom8_0000.avi", "Videos/Phantom8_0001.avi"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     assert np.array_equal(read_echonet_video(a / "Videos/Phantom8_0001.avi"), read_echonet_video(b / "Videos/Phantom8_0001.avi"))
-
-
-def test_cli_synth(tmp_path):
-    out = tmp_path / "cli"
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    r = subprocess.run([sys.executable, "-m", "echoviewer", "synth", str(out), "--videos", "3", "--seed", "1"],
-                       capture_output=True, text=True, cwd=REPO, env=env, timeout=240)
-    assert r.returncode == 0, r.stderr
-    assert sum(line.startswith("[") for line in r.stderr.splitlines()) == 3
-    assert len(list((out / "Videos").glob("*.avi"))) == 3
-    assert len(read_echonet_dataset(out)) == 3
-    bad = subprocess.run([sys.executable, "-m", "echoviewer", "synth", str(tmp_path / "x"), "--videos", "0"],
-                         capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
-    assert bad.returncode == 2
 
 
 def test_native_and_dicom_agree_with_the_avi(tmp_path):

@@ -1,18 +1,27 @@
 """`echoviewer demo`: the app's main job on the demo study — analyse every loop, write the report,
-then open the review window (when a display is available)."""
+then open the review window (when a display is available).
+
+The window is Qt, a layer above the commands: the dispatcher (``echoviewer/cli.py``) hands
+``register`` the function that opens it, so this module never imports ``ui``.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from argparse import Namespace
+from collections.abc import Callable
+
+#: Opens the review window on a study folder and returns the exit status once it is closed.
+WindowOpener = Callable[[str], int]
 
 
-def register(sub) -> None:
+def register(sub, open_window: WindowOpener | None = None) -> None:
     p = sub.add_parser("demo", help="generate the demo study, analyse it, write the report, open the window")
     p.add_argument("--no-gui", action="store_true", help="stop after the report")
     p.add_argument("--out", help="report path (default: <demo study>/echoviewer_report.csv)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=functools.partial(run, open_window=open_window))
 
 
 def has_display() -> bool:
@@ -23,8 +32,8 @@ def has_display() -> bool:
     return True
 
 
-def run(args) -> int:
-    from echoviewer.pipeline.cli import run as analyze
+def run(args, open_window: WindowOpener | None = None) -> int:
+    from echoviewer.commands.analyze import run as analyze
     from echoviewer.synthetic.demo import ensure_demo_study
 
     print("preparing the demo study (synthetic phantoms, generated once)…", file=sys.stderr)
@@ -37,10 +46,8 @@ def run(args) -> int:
     ))
     if rc != 0 or args.no_gui:
         return rc
-    if not has_display():
+    if not has_display() or open_window is None:  # None: registered without the dispatcher's window
         print("no display: skipping the review window (run `echoviewer " f"{study}` on a desktop)",
               file=sys.stderr)
         return 0
-    from echoviewer.ui.cli import run as gui
-
-    return gui(Namespace(path=str(study), screenshot=None, device=None, seg_weights=None, ef_weights=None))
+    return open_window(str(study))

@@ -8,7 +8,8 @@ Rules (they must load in the reference code unchanged):
   on the 112x112 grid (x = column, y = row); per traced frame the long axis row, then the chords;
   per video the ES block first and the ED block last (the loader takes the first listed frame as
   ES / small and the last as ED / large; videos with fewer than 2 traced frames are dropped).
-* Videos: 112x112, 3 identical channels, MJPG AVI at the video's frame rate.
+* Videos: 112x112, 3 identical channels, MJPG AVI at the video's frame rate (written and read by
+  ``echoviewer.io.echonet_video``: they need no tracing).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import cv2
 import numpy as np
 
 from echoviewer.analysis.tracing import Tracing
+from echoviewer.io.echonet_video import read_echonet_video
 
 FILELIST_HEADER = ["FileName", "EF", "ESV", "EDV", "FrameHeight", "FrameWidth", "FPS", "NumberOfFrames", "Split"]
 VOLUMETRACINGS_HEADER = ["FileName", "X1", "Y1", "X2", "Y2", "Frame"]
@@ -39,9 +40,7 @@ __all__ = [
     "read_filelist",
     "write_volume_tracings",
     "read_volume_tracings",
-    "write_echonet_video",
     "read_echonet_dataset",
-    "read_echonet_video",
     "read_dataset",
 ]
 
@@ -203,61 +202,6 @@ def read_volume_tracings(path: str | os.PathLike) -> "OrderedDict[str, OrderedDi
     for name, frames in rows.items():
         out[name] = OrderedDict((f, Tracing.from_rows(np.array(r))) for f, r in frames.items() if len(r) >= 2)
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Videos
-# --------------------------------------------------------------------------------------------
-
-
-def write_echonet_video(path: str | os.PathLike, frames: np.ndarray, fps: float) -> Path:
-    """MJPG AVI with 3 identical (grey) channels at `fps`. frames: (T,H,W) grey or (T,H,W,3)
-    RGB uint8 (colour input is converted to grey; EchoNet videos are 112x112)."""
-    path = Path(path)
-    arr = np.asarray(frames)
-    if arr.dtype != np.uint8:
-        raise ValueError(f"frames must be uint8, got {arr.dtype}")
-    if arr.ndim == 4:
-        if arr.shape[3] != 3:
-            raise ValueError(f"frames must be (T,H,W) or (T,H,W,3), got {arr.shape}")
-        same = np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2])
-        grey = arr[..., 0] if same else np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in arr])
-    elif arr.ndim == 3:
-        grey = arr
-    else:
-        raise ValueError(f"frames must be (T,H,W) or (T,H,W,3), got {arr.shape}")
-    if len(grey) == 0:
-        raise ValueError("no frames")
-    h, w = grey.shape[1:3]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (int(w), int(h)), True)
-    if not vw.isOpened():
-        raise OSError(f"{path}: OpenCV cannot write an MJPG AVI here")
-    try:
-        for g in grey:
-            vw.write(cv2.cvtColor(np.ascontiguousarray(g), cv2.COLOR_GRAY2BGR))
-    finally:
-        vw.release()
-    return path
-
-
-def read_echonet_video(path: str | os.PathLike) -> np.ndarray:
-    """(T,H,W,3) uint8 RGB frames of an AVI, decoded with OpenCV as the reference loader does."""
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise OSError(f"{path}: cannot open the video")
-    out = []
-    try:
-        while True:
-            ok, f = cap.read()
-            if not ok:
-                break
-            out.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
-    finally:
-        cap.release()
-    if not out:
-        raise OSError(f"{path}: no decodable frames")
-    return np.stack(out)
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 from echoviewer.export.report import COLUMNS
-from echoviewer.io.echonet_format import write_echonet_video
+from echoviewer.io.echonet_video import write_echonet_video
 
 
 def _run(*args, env=None):

@@ -12,7 +12,7 @@ import pytest
 
 from echoviewer.io.dicom_write import write_ultrasound_dicom
 
-from .conftest import fan_frames, write_video
+from tests.io.conftest import fan_frames, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
 

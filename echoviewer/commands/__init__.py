@@ -1,0 +1,15 @@
+"""Every `echoviewer ...` subcommand that runs without Qt: argument parsing, progress, exit codes.
+
+One module per subcommand, each exposing ``register(subparsers)`` (the parser's ``func`` default
+takes the parsed args and returns the exit status); the dispatcher ``echoviewer/cli.py`` imports
+them lazily by name. The window's subcommand (``gui``) needs Qt and lives in ``echoviewer/ui/cli.py``.
+Commands sit above the core and the lab workflow and below ``ui``: they never import Qt or ``ui``.
+
+    info                 commands/info.py                what the readers make of a file or folder
+    synth                commands/synth.py               echo phantoms as an EchoNet-Dynamic folder
+    analyze              commands/analyze.py             batch analysis, CSV report
+    train                commands/train.py               demo weights / fine-tuning
+    export-corrections   commands/export_corrections.py  corrected loops as an EchoNet-Dynamic folder
+    demo                 commands/demo.py                demo study -> report -> window (opened by the dispatcher)
+    selftest             commands/selftest.py            headless check of an install or a frozen build
+"""
