@@ -14,9 +14,9 @@ from echoviewer.analysis.metrics import dice
 from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tracing_from_mask
 from echoviewer.models import load_model, pick_device
 from echoviewer.pipeline import cache as cache_mod
-from echoviewer.pipeline.clips import beat_clip, gather_clip
 from echoviewer.pipeline.feeder import GridFeeder
 from echoviewer.pipeline.inference import InferenceEngine
+from echoviewer.pipeline.preprocess import ClipSpec, clip_batch, gather_clip, normalise
 from echoviewer.pipeline.results import (
     DISAGREEMENT_POINTS,
     HIGH_VARIANCE_SD,
@@ -76,8 +76,7 @@ class Analyzer:
         self.ef_engine = InferenceEngine(ef, self.device, fast=self.settings.fast)
         self.seg_mean, self.seg_std = self._norm(self.seg_info)
         self.ef_mean, self.ef_std = self._norm(self.ef_info)
-        self.clip_frames = int(self.ef_info.frames or 32)
-        self.clip_period = int(self.ef_info.period or 2)
+        self.clip = ClipSpec.of(self.ef_info)
 
     def _norm(self, info) -> tuple[np.ndarray, np.ndarray]:
         mean = self.settings.mean if self.settings.mean is not None else info.mean
@@ -92,13 +91,6 @@ class Analyzer:
         )
 
     # -- stages -------------------------------------------------------------------------------
-    def _normalise(self, frames_u8: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-        """(N,112,112,3) uint8 -> (N,3,112,112) float32, (x - mean) / std on the 0-255 scale."""
-        x = frames_u8.astype(np.float32)
-        x -= mean
-        x /= std
-        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-
     def segment(
         self,
         frames,
@@ -137,7 +129,7 @@ class Analyzer:
             idx = idx[: len(batch)]
             if not len(idx):
                 continue
-            x = self._normalise(batch, self.seg_mean, self.seg_std)
+            x = normalise(batch, self.seg_mean, self.seg_std)
             if first and viewer_waits:  # alone: decoding beside it would slow it down (see GridFeeder.pause)
                 feeder.pause()
             try:
@@ -157,14 +149,13 @@ class Analyzer:
         """EF for the clip at each start, the clips of all beats batched together."""
         if not starts:
             return []
-        video = self._normalise(grid, self.ef_mean, self.ef_std)  # (T,3,H,W)
+        video = normalise(grid, self.ef_mean, self.ef_std)  # (T,3,H,W)
         out: list[float] = []
         bs = max(1, self.ef_engine.batch_size // 8)
         for i in range(0, len(starts), bs):
             if cancel and cancel():
                 raise Cancelled()
-            clips = [gather_clip(video, s, self.clip_frames, self.clip_period) for s in starts[i : i + bs]]
-            x = np.stack(clips).transpose(0, 2, 1, 3, 4)  # (N,F,3,H,W) -> (N,3,F,H,W)
+            x = clip_batch([gather_clip(video, s, self.clip) for s in starts[i : i + bs]])
             out.extend(float(v) for v in self.ef_engine.run_checked(x, _ef_agree, CHECK_CLIPS).reshape(-1))
         return out
 
@@ -209,7 +200,7 @@ class Analyzer:
         beats: list[Beat] = []
         starts: list[int] = []
         for k, (d, e) in enumerate(zip(ed, es), start=1):
-            start, mode = beat_clip(int(e), n, self.clip_frames, self.clip_period, s.echonet_exact)
+            start, mode = self.clip.beat_clip(int(e), n, s.echonet_exact)
             beat = Beat(number=k, ed_frame=int(d), es_frame=int(e), clip_start=start, clip_mode=mode)
             if mode == "dropped":
                 beat.included = False
