@@ -126,18 +126,18 @@ def rows_for(a, corrections=None) -> list[dict]:
         "edv": _fmt(a.edv_mean),
         "esv": _fmt(a.esv_mean),
         "hr_bpm": _fmt(a.hr_bpm, 1),
-        "beats_used": len([b for b in a.beats if b.included and b.ef_model is not None]),
+        "beats_used": a.summary.n_used,
         "flags": "; ".join(a.flags),
         "corrected": 0,
     }
     if summary is not None:
         mean_row.update({
             "corrected": int(any(r.get("corrected") == 1 for r in rows)),
-            "ef_corrected": _fmt(summary["ef_mean"]),
-            "ef_sd_corrected": _fmt(summary["ef_sd"]),
-            "edv_corrected": _fmt(summary["edv_mean"]),
-            "esv_corrected": _fmt(summary["esv_mean"]),
-            "beats_used_corrected": summary["beats_used"],
+            "ef_corrected": _fmt(summary.ef_mean),
+            "ef_sd_corrected": _fmt(summary.ef_sd),
+            "edv_corrected": _fmt(summary.edv_mean),
+            "esv_corrected": _fmt(summary.esv_mean),
+            "beats_used_corrected": summary.n_used,
         })
     rows.append(mean_row)
     return rows

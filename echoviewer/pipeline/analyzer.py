@@ -25,6 +25,7 @@ from echoviewer.pipeline.results import (
     Cancelled,
     LoopAnalysis,
     Progress,
+    model_summary,
 )
 
 ProgressFn = Callable[[Progress], None]
@@ -221,7 +222,7 @@ class Analyzer:
             if beat.ef_model is not None and beat.ef_seg is not None:
                 if abs(beat.ef_model - beat.ef_seg) > DISAGREEMENT_POINTS:
                     beat.flags.append(f"model and segmentation EF differ by > {DISAGREEMENT_POINTS:g} points")
-        return self._loop_summary(loop, areas, masks, beats, es, cm)
+        return self._loop_summary(loop, areas, masks, beats, cm)
 
     def _seg_volumes(self, beat: Beat, masks: np.ndarray, cm: float | None) -> None:
         beat.ed_tracing = tracing_from_mask(masks[beat.ed_frame])
@@ -241,28 +242,20 @@ class Analyzer:
             if v_ed > 0:
                 beat.ef_area_length = ef_from_volumes(v_ed, v_es)
 
-    def _loop_summary(self, loop, areas, masks, beats, es, cm) -> LoopAnalysis:
+    def _loop_summary(self, loop, areas, masks, beats, cm) -> LoopAnalysis:
         s = self.settings
-        used = [b for b in beats if b.included and b.ef_model is not None]
-        efs = np.array([b.ef_model for b in used], dtype=float)
-        ef_mean = float(efs.mean()) if len(efs) else None
-        ef_sd = float(efs.std(ddof=1)) if len(efs) > 1 else None
-        segs = [b.ef_seg for b in beats if b.included and b.ef_seg is not None]
-        edvs = [b.edv for b in beats if b.included and b.edv is not None]
-        esvs = [b.esv for b in beats if b.included and b.esv is not None]
-        hr = None
-        if len(es) >= 2:
-            hr = float(60.0 * loop.fps / np.median(np.diff(es)))
+        summary = model_summary(beats, loop.fps)
         flags: list[str] = []
         if not beats:
             flags.append("no beats found")
-        elif len(used) < 2:
+        elif summary.n_used < 2:
             flags.append("fewer than 2 beats")
-        if ef_sd is not None and ef_sd > HIGH_VARIANCE_SD:
+        if summary.ef_sd is not None and summary.ef_sd > HIGH_VARIANCE_SD:
             flags.append(f"high beat-to-beat variance (s.d. > {HIGH_VARIANCE_SD:g})")
-        if ef_mean is not None and ef_mean < s.hfref_threshold:
+        if summary.ef_mean is not None and summary.ef_mean < s.hfref_threshold:
             flags.append(paper_threshold_flag(s.hfref_threshold))
-        if any(DISAGREEMENT_POINTS < abs((b.ef_model or 0) - (b.ef_seg or 0)) for b in used if b.ef_seg is not None):
+        if any(b.included and b.ef_model is not None and b.ef_seg is not None
+               and abs(b.ef_model - b.ef_seg) > DISAGREEMENT_POINTS for b in beats):
             flags.append("model and segmentation EF disagree")
         if self.seg_info.demo or self.ef_info.demo:
             flags.append("demo weights")
@@ -274,13 +267,13 @@ class Analyzer:
             areas=areas,
             masks=masks,
             beats=beats,
-            ef_mean=ef_mean,
-            ef_sd=ef_sd,
-            ef_seg_mean=float(np.mean(segs)) if segs else None,
-            edv_mean=float(np.mean(edvs)) if edvs else None,
-            esv_mean=float(np.mean(esvs)) if esvs else None,
+            ef_mean=summary.ef_mean,
+            ef_sd=summary.ef_sd,
+            ef_seg_mean=summary.ef_seg_mean,
+            edv_mean=summary.edv_mean,
+            esv_mean=summary.esv_mean,
             volume_unit="mL" if cm is not None else "px3",
-            hr_bpm=hr,
+            hr_bpm=summary.hr_bpm,
             flags=flags,
             seg_info=self.seg_info,
             ef_info=self.ef_info,
