@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QToolBar
 
 from echoviewer.analysis.tracing import tracing_from_mask
 from echoviewer.annotations import store
+from echoviewer.export.echonet_export import pick_beat
 from echoviewer.ui.dialogs import PRESET_REASONS, ExportCorrectionsDialog
 from echoviewer.ui.settings import SettingsDialog, UiSettings
 from tests.ui.conftest import wait_all_analysed
@@ -566,7 +567,7 @@ def test_export_corrections(win, qtbot, tmp_path, monkeypatch, study_dir):
     assert res.exported == [str(loops[0].path)] and res.skipped[0][0] == str(loops[1].path)
     rows = list(csv.DictReader((out / "FileList.csv").open()))
     assert len(rows) == 1 and rows[0]["Split"] == "VAL"
-    assert float(rows[0]["EF"]) == pytest.approx(corr(win).summary().ef_mean, abs=0.01)
+    assert float(rows[0]["EF"]) == pytest.approx(pick_beat(corr(win).values()).ef, abs=1e-5)  # the traced beat's
     audit = json.loads((out / "ExportAudit.json").read_text())
     assert audit["loops"][0]["audit"][0]["action"] == "move_es"
     assert "Exported 1 loop" in win.status_label.text()
