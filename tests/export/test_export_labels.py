@@ -14,7 +14,11 @@ from echoviewer.annotations.store import AutoSaver, open_corrections
 from echoviewer.export.echonet_export import AUDIT_NAME, export_study
 from echoviewer.io import open_loop
 from echoviewer.io.dicom_write import write_ultrasound_dicom
-from echoviewer.io.echonet_format import read_filelist, read_volume_tracings, write_echonet_video
+from echoviewer.io.echonet_format import (
+    read_filelist,
+    read_volume_tracings,
+    write_echonet_video,
+)
 from echoviewer.pipeline.analyzer import Analyzer
 from echoviewer.pipeline.results import AnalysisSettings
 from echoviewer.synthetic.phantom import generate_phantom

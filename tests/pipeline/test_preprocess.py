@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from echoviewer.models.manifest import WeightsInfo
-from echoviewer.pipeline.preprocess import ClipSpec, clip_batch, gather_clip, normalise, pad_clip
+from echoviewer.pipeline.preprocess import (
+    ClipSpec,
+    clip_batch,
+    gather_clip,
+    normalise,
+    pad_clip,
+)
 
 
 def test_span_of_reference_clip():

@@ -12,7 +12,13 @@ import numpy as np
 
 from echoviewer.io.transform import GridTransform
 from echoviewer.models.manifest import WeightsInfo
-from echoviewer.pipeline.results import AnalysisSettings, Beat, Cancelled, LoopAnalysis, Progress
+from echoviewer.pipeline.results import (
+    AnalysisSettings,
+    Beat,
+    Cancelled,
+    LoopAnalysis,
+    Progress,
+)
 
 
 class FakeLoopError(Exception):
