@@ -54,8 +54,8 @@ def _child(args) -> dict:
     from echoviewer.analysis.beats import ed_frames, es_frames
     from echoviewer.io import open_loop
     from echoviewer.pipeline.analyzer import Analyzer
-    from echoviewer.pipeline.clips import beat_clip, gather_clip
     from echoviewer.pipeline.inference import InferenceEngine
+    from echoviewer.pipeline.preprocess import clip_batch, gather_clip, normalise
     from echoviewer.pipeline.results import AnalysisSettings
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
@@ -86,23 +86,21 @@ def _child(args) -> dict:
         areas = masks.reshape(len(masks), -1).sum(1)
         es = es_frames(areas, loop.fps)
         ed_frames(areas, es)
-        video = analyzer._normalise(grid, analyzer.ef_mean, analyzer.ef_std)
-        F, P = analyzer.clip_frames, analyzer.clip_period
+        video = normalise(grid, analyzer.ef_mean, analyzer.ef_std)
+        spec = analyzer.clip
         if args.mode == "fp32-beat":
             efs = []
             for e in es:
-                s, mode = beat_clip(int(e), len(grid), F, P, exact=False)
-                clip = gather_clip(video, s, F, P).transpose(1, 0, 2, 3)[None]
-                efs.append(float(ef_engine.run(np.ascontiguousarray(clip))[0, 0]))
+                s, mode = spec.beat_clip(int(e), len(grid), exact=False)
+                efs.append(float(ef_engine.run(clip_batch([gather_clip(video, s, spec)]))[0, 0]))
             out |= {"masks": masks, "ef": efs, "beats": len(es)}
         else:  # reference: all clips, batches of 20, timed on ref_clips and scaled
-            starts = list(range(max(1, len(grid) - (F - 1) * P)))
+            starts = list(range(max(1, len(grid) - spec.span + 1)))
             measured = starts[: args.ref_clips]
             seg_s = time.perf_counter() - t0
             t1 = time.perf_counter()
             for i in range(0, len(measured), 20):
-                clips = [gather_clip(video, s, F, P) for s in measured[i : i + 20]]
-                ef_engine.run(np.ascontiguousarray(np.stack(clips).transpose(0, 2, 1, 3, 4)))
+                ef_engine.run(clip_batch([gather_clip(video, s, spec) for s in measured[i : i + 20]]))
             per_clip = (time.perf_counter() - t1) / len(measured)
             out |= {"seconds": seg_s + per_clip * len(starts), "clips": len(starts),
                     "clips_measured": len(measured), "peak_mb": peak_rss_mb()}

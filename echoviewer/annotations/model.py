@@ -15,12 +15,13 @@ from __future__ import annotations
 import copy
 import functools
 import getpass
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
+from echoviewer.analysis.beat_summary import BeatFigures, BeatSummary, summarise_beats
 from echoviewer.analysis.tracing import Tracing, ef_from_volumes, tracing_from_contour, tracing_from_mask
 
 FORMAT = "echoviewer-corrections/1"
@@ -151,7 +152,7 @@ class Corrections:
     def values(self) -> list[BeatValues]:
         return self._values_of(self.beats)
 
-    def preview_tracing(self, beat_id: int, phase: str, contour, apex, base_mid) -> tuple[list[BeatValues], dict]:
+    def preview_tracing(self, beat_id: int, phase: str, contour, apex, base_mid) -> tuple[list[BeatValues], BeatSummary]:
         """(values(), summary()) as they would be after set_tracing(...), without changing anything
         (no undo step, no audit entry, no listeners): live values while a tracing is being dragged."""
         if phase not in PHASES:
@@ -180,22 +181,16 @@ class Corrections:
                                   corrected, b["origin"], ted, tes, edv, esv, ef, m))
         return out
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> BeatSummary:
+        """The corrected beats summarised: EF of the (corrected) tracings, mean ± s.d. over the
+        included beats, mean volumes, heart rate, and which beats were corrected."""
         return self.summary_of(self.values())
 
-    @staticmethod
-    def summary_of(values: list[BeatValues]) -> dict[str, Any]:
+    def summary_of(self, values: list[BeatValues]) -> BeatSummary:
         """summary() for values already computed with values()."""
-        vals = [v for v in values if not v.excluded and v.ef is not None]
-        efs = np.array([v.ef for v in vals], float)
-        return {
-            "ef_mean": float(efs.mean()) if len(efs) else None,
-            "ef_sd": float(efs.std(ddof=1)) if len(efs) > 1 else None,
-            "beats_used": len(vals),
-            "edv_mean": float(np.mean([v.edv for v in vals])) if vals else None,
-            "esv_mean": float(np.mean([v.esv for v in vals])) if vals else None,
-            "corrected_beats": [v.number for v in values if v.corrected],
-        }
+        fps = None if self.analysis is None else self.analysis.fps
+        s = summarise_beats((BeatFigures(v.es_frame, not v.excluded, v.ef, v.ef, v.edv, v.esv) for v in values), fps)
+        return replace(s, corrected_beats=tuple(v.number for v in values if v.corrected))
 
     # -- edits --------------------------------------------------------------------------------
     def _edit(self, action: str, beat_id: int | None, change, **details) -> None:

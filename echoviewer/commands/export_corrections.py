@@ -22,7 +22,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from echoviewer.export.echonet_export import export_study
+    from echoviewer.export.echonet_export import NOT_CORRECTED, export_study
     from echoviewer.models import WeightsError
     from echoviewer.pipeline.analyzer import Analyzer
     from echoviewer.pipeline.results import AnalysisSettings
@@ -43,6 +43,7 @@ def run(args) -> int:
         print(f"error: cannot write {args.out_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     for path, why in res.skipped:
-        print(f"skipped {path}: {why}", file=sys.stderr)
+        hint = " (add --include-uncorrected to export it)" if why == NOT_CORRECTED else ""
+        print(f"skipped {path}: {why}{hint}", file=sys.stderr)
     print(f"exported {len(res.exported)} loops to {res.out_dir}", file=sys.stderr)
     return 0 if res.exported else 2

@@ -1,29 +1,37 @@
 """Export corrected loops as an EchoNet-Dynamic dataset folder, to retrain the models.
 
-Per loop: Videos/<name>.avi (112x112, through the same transform the models use), a FileList.csv
-row (EF, ESV, EDV from the corrected tracings of the included beats) and, in VolumeTracings.csv,
-one beat's ES block then ED block (long axis + 20 chords on the 112 grid) — the layout the
-reference loader reads. An audit JSON beside them says who changed what, and which loops carry
-only the model's tracings (--include-uncorrected).
+Per loop: Videos/<name>.avi (112x112, through the same transform the models use), in
+VolumeTracings.csv one beat's ES block then ED block (long axis + 20 chords on the 112 grid) — the
+layout the reference loader reads, which holds one traced beat per video — and a FileList.csv row
+whose EF, ESV and EDV are that beat's, by the method of disks on those very tracings, so that a
+model trained on the folder learns labels its tracings agree with. An audit JSON beside them says
+who changed what, and which loops carry only the model's tracings (uncorrected loops included).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from echoviewer.annotations.model import BeatValues, Corrections, default_user
 from echoviewer.annotations.store import load_state
-from echoviewer.dataset.echonet import SPLITS, FileListRow, TracedVideo, write_filelist, write_volume_tracings
+from echoviewer.dataset.echonet import (
+    SPLITS,
+    FileListRow,
+    TracedVideo,
+    write_filelist,
+    write_volume_tracings,
+)
 from echoviewer.io.echonet_video import write_echonet_video
 from echoviewer.paths import atomic_write
 
 AUDIT_NAME = "ExportAudit.json"
+#: Why a loop without corrections is skipped unless uncorrected loops are included (the CLI adds its option).
+NOT_CORRECTED = "no corrections (uncorrected loops were not included)"
 
 
 @dataclass
@@ -34,9 +42,10 @@ class ExportResult:
 
 
 def pick_beat(values: list[BeatValues]) -> BeatValues | None:
-    """The beat whose tracings go to VolumeTracings: edited tracings first, then any correction,
-    then the first included beat."""
-    usable = [v for v in values if not v.excluded and v.ed_tracing is not None and v.es_tracing is not None]
+    """The beat whose tracings (and their EF) are exported: edited tracings first, then any
+    correction, then the first included beat; only included beats with both tracings and an EF."""
+    usable = [v for v in values if not v.excluded and v.ed_tracing is not None and v.es_tracing is not None
+              and v.ef is not None and math.isfinite(v.ef)]
     for rank in (lambda v: v.corrected and v.origin == "user", lambda v: v.corrected, lambda v: True):
         for v in usable:
             if rank(v):
@@ -73,22 +82,21 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
     for loop in scan.loops:
         state, sidecar = load_state(loop.path)
         if state is None and not include_uncorrected:
-            res.skipped.append((str(loop.path), "no corrections (use --include-uncorrected to export it)"))
+            res.skipped.append((str(loop.path), NOT_CORRECTED))
             continue
         analysis = analyze(loop)
         corr = Corrections(analysis, state=state)
         values = corr.values()
         beat = pick_beat(values)
         if beat is None or beat.ed_tracing is None or beat.es_tracing is None:  # pick_beat takes traced ones
-            res.skipped.append((str(loop.path), "no included beat with ED and ES tracings"))
+            res.skipped.append((str(loop.path), "no included beat with ED and ES tracings and an EF"))
             continue
-        used = [v for v in values if not v.excluded and v.ef is not None and np.isfinite(v.ef)]
         name = _unique_name(Path(loop.path).stem, taken)
         grid = loop.grid_frames()
         write_echonet_video(out_dir / "Videos" / f"{name}.avi", grid, loop.fps)
-        rows.append(FileListRow(
-            name, float(np.mean([v.ef for v in used])), float(np.mean([v.esv for v in used])),
-            float(np.mean([v.edv for v in used])), grid.shape[1], grid.shape[2], float(loop.fps), len(grid), split))
+        # the labels of the tracings shipped, not the mean over beats whose tracings are not
+        rows.append(FileListRow(name, float(beat.ef), float(beat.esv), float(beat.edv), grid.shape[1],
+                                grid.shape[2], float(loop.fps), len(grid), split))
         traced.append(TracedVideo(name, beat.es_frame, beat.es_tracing, beat.ed_frame, beat.ed_tracing))
         audit_loops.append({
             "file": str(loop.path), "file_name": name, "sha256": loop.content_hash(),
@@ -96,7 +104,7 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
             "sidecar": None if sidecar is None else str(sidecar),
             "traced_beat": {"number": beat.number, "es_frame": beat.es_frame, "ed_frame": beat.ed_frame,
                             "corrected": beat.corrected},
-            "beats_in_ef": [v.number for v in used],
+            "beats_in_ef": [beat.number],
             "volume_unit": analysis.volume_unit,
             "model": corr.state.get("model") or {
                 "seg_weights": analysis.seg_info.name, "seg_sha256": analysis.seg_info.sha256,

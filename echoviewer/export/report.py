@@ -16,6 +16,7 @@ from pathlib import Path
 
 from echoviewer import DEMO_LABEL
 from echoviewer.paths import atomic_write
+from echoviewer.pipeline.preprocess import ClipSpec
 
 COLUMNS = [
     "file", "beat", "ed_frame", "es_frame", "ef_model", "ef_seg", "ef_area_length", "edv", "esv",
@@ -27,8 +28,10 @@ COLUMNS = [
     "exclude_reason", "ef_sd_corrected", "beats_used_corrected",
 ]
 
-METHOD = "single-plane apical 4-chamber; EF model per beat (EchoNet-Dynamic clip at max(ES-32,0)); " \
-         "seg EF by method of disks (20 disks)"
+def _method(a) -> str:
+    clip = ClipSpec.of(a.ef_info)
+    return (f"single-plane apical 4-chamber; EF model per beat (EchoNet-Dynamic clip at max(ES-{clip.frames},0), "
+            f"{clip.frames} frames every {clip.period}); seg EF by method of disks (20 disks)")
 
 
 def _fmt(v, nd=2):
@@ -86,7 +89,7 @@ def rows_for(a, corrections=None) -> list[dict]:
         "volume_unit": a.volume_unit,
         "fps": _fmt(a.fps),
         "n_frames": a.n_frames,
-        "method": METHOD,
+        "method": _method(a),
         "seg_weights": a.seg_info.name,
         "seg_weights_sha256": a.seg_info.sha256,
         "ef_weights": a.ef_info.name,
@@ -126,18 +129,18 @@ def rows_for(a, corrections=None) -> list[dict]:
         "edv": _fmt(a.edv_mean),
         "esv": _fmt(a.esv_mean),
         "hr_bpm": _fmt(a.hr_bpm, 1),
-        "beats_used": len([b for b in a.beats if b.included and b.ef_model is not None]),
+        "beats_used": a.summary.n_used,
         "flags": "; ".join(a.flags),
         "corrected": 0,
     }
     if summary is not None:
         mean_row.update({
             "corrected": int(any(r.get("corrected") == 1 for r in rows)),
-            "ef_corrected": _fmt(summary["ef_mean"]),
-            "ef_sd_corrected": _fmt(summary["ef_sd"]),
-            "edv_corrected": _fmt(summary["edv_mean"]),
-            "esv_corrected": _fmt(summary["esv_mean"]),
-            "beats_used_corrected": summary["beats_used"],
+            "ef_corrected": _fmt(summary.ef_mean),
+            "ef_sd_corrected": _fmt(summary.ef_sd),
+            "edv_corrected": _fmt(summary.edv_mean),
+            "esv_corrected": _fmt(summary.esv_mean),
+            "beats_used_corrected": summary.n_used,
         })
     rows.append(mean_row)
     return rows

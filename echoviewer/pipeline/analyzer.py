@@ -14,9 +14,9 @@ from echoviewer.analysis.metrics import dice
 from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tracing_from_mask
 from echoviewer.models import load_model, pick_device
 from echoviewer.pipeline import cache as cache_mod
-from echoviewer.pipeline.clips import beat_clip, gather_clip
 from echoviewer.pipeline.feeder import GridFeeder
 from echoviewer.pipeline.inference import InferenceEngine
+from echoviewer.pipeline.preprocess import ClipSpec, clip_batch, gather_clip, normalise
 from echoviewer.pipeline.results import (
     DISAGREEMENT_POINTS,
     HIGH_VARIANCE_SD,
@@ -25,6 +25,7 @@ from echoviewer.pipeline.results import (
     Cancelled,
     LoopAnalysis,
     Progress,
+    model_summary,
 )
 
 ProgressFn = Callable[[Progress], None]
@@ -76,8 +77,7 @@ class Analyzer:
         self.ef_engine = InferenceEngine(ef, self.device, fast=self.settings.fast)
         self.seg_mean, self.seg_std = self._norm(self.seg_info)
         self.ef_mean, self.ef_std = self._norm(self.ef_info)
-        self.clip_frames = int(self.ef_info.frames or 32)
-        self.clip_period = int(self.ef_info.period or 2)
+        self.clip = ClipSpec.of(self.ef_info)
 
     def _norm(self, info) -> tuple[np.ndarray, np.ndarray]:
         mean = self.settings.mean if self.settings.mean is not None else info.mean
@@ -92,13 +92,6 @@ class Analyzer:
         )
 
     # -- stages -------------------------------------------------------------------------------
-    def _normalise(self, frames_u8: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-        """(N,112,112,3) uint8 -> (N,3,112,112) float32, (x - mean) / std on the 0-255 scale."""
-        x = frames_u8.astype(np.float32)
-        x -= mean
-        x /= std
-        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-
     def segment(
         self,
         frames,
@@ -137,7 +130,7 @@ class Analyzer:
             idx = idx[: len(batch)]
             if not len(idx):
                 continue
-            x = self._normalise(batch, self.seg_mean, self.seg_std)
+            x = normalise(batch, self.seg_mean, self.seg_std)
             if first and viewer_waits:  # alone: decoding beside it would slow it down (see GridFeeder.pause)
                 feeder.pause()
             try:
@@ -157,14 +150,13 @@ class Analyzer:
         """EF for the clip at each start, the clips of all beats batched together."""
         if not starts:
             return []
-        video = self._normalise(grid, self.ef_mean, self.ef_std)  # (T,3,H,W)
+        video = normalise(grid, self.ef_mean, self.ef_std)  # (T,3,H,W)
         out: list[float] = []
         bs = max(1, self.ef_engine.batch_size // 8)
         for i in range(0, len(starts), bs):
             if cancel and cancel():
                 raise Cancelled()
-            clips = [gather_clip(video, s, self.clip_frames, self.clip_period) for s in starts[i : i + bs]]
-            x = np.stack(clips).transpose(0, 2, 1, 3, 4)  # (N,F,3,H,W) -> (N,3,F,H,W)
+            x = clip_batch([gather_clip(video, s, self.clip) for s in starts[i : i + bs]])
             out.extend(float(v) for v in self.ef_engine.run_checked(x, _ef_agree, CHECK_CLIPS).reshape(-1))
         return out
 
@@ -209,7 +201,7 @@ class Analyzer:
         beats: list[Beat] = []
         starts: list[int] = []
         for k, (d, e) in enumerate(zip(ed, es), start=1):
-            start, mode = beat_clip(int(e), n, self.clip_frames, self.clip_period, s.echonet_exact)
+            start, mode = self.clip.beat_clip(int(e), n, s.echonet_exact)
             beat = Beat(number=k, ed_frame=int(d), es_frame=int(e), clip_start=start, clip_mode=mode)
             if start is None:  # mode "dropped"
                 beat.included = False
@@ -229,7 +221,7 @@ class Analyzer:
             if beat.ef_model is not None and beat.ef_seg is not None:
                 if abs(beat.ef_model - beat.ef_seg) > DISAGREEMENT_POINTS:
                     beat.flags.append(f"model and segmentation EF differ by > {DISAGREEMENT_POINTS:g} points")
-        return self._loop_summary(loop, areas, masks, beats, es, cm)
+        return self._loop_summary(loop, areas, masks, beats, cm)
 
     def _seg_volumes(self, beat: Beat, masks: np.ndarray, cm: float | None) -> None:
         beat.ed_tracing = tracing_from_mask(masks[beat.ed_frame])
@@ -249,28 +241,20 @@ class Analyzer:
             if v_ed > 0:
                 beat.ef_area_length = ef_from_volumes(v_ed, v_es)
 
-    def _loop_summary(self, loop, areas, masks, beats, es, cm) -> LoopAnalysis:
+    def _loop_summary(self, loop, areas, masks, beats, cm) -> LoopAnalysis:
         s = self.settings
-        used = [b for b in beats if b.included and b.ef_model is not None]
-        efs = np.array([b.ef_model for b in used], dtype=float)
-        ef_mean = float(efs.mean()) if len(efs) else None
-        ef_sd = float(efs.std(ddof=1)) if len(efs) > 1 else None
-        segs = [b.ef_seg for b in beats if b.included and b.ef_seg is not None]
-        edvs = [b.edv for b in beats if b.included and b.edv is not None]
-        esvs = [b.esv for b in beats if b.included and b.esv is not None]
-        hr = None
-        if len(es) >= 2:
-            hr = float(60.0 * loop.fps / np.median(np.diff(es)))
+        summary = model_summary(beats, loop.fps)
         flags: list[str] = []
         if not beats:
             flags.append("no beats found")
-        elif len(used) < 2:
+        elif summary.n_used < 2:
             flags.append("fewer than 2 beats")
-        if ef_sd is not None and ef_sd > HIGH_VARIANCE_SD:
+        if summary.ef_sd is not None and summary.ef_sd > HIGH_VARIANCE_SD:
             flags.append(f"high beat-to-beat variance (s.d. > {HIGH_VARIANCE_SD:g})")
-        if ef_mean is not None and ef_mean < s.hfref_threshold:
+        if summary.ef_mean is not None and summary.ef_mean < s.hfref_threshold:
             flags.append(paper_threshold_flag(s.hfref_threshold))
-        if any(DISAGREEMENT_POINTS < abs((b.ef_model or 0) - (b.ef_seg or 0)) for b in used if b.ef_seg is not None):
+        if any(b.included and b.ef_model is not None and b.ef_seg is not None
+               and abs(b.ef_model - b.ef_seg) > DISAGREEMENT_POINTS for b in beats):
             flags.append("model and segmentation EF disagree")
         if self.seg_info.demo or self.ef_info.demo:
             flags.append("demo weights")
@@ -283,13 +267,13 @@ class Analyzer:
             areas=areas,
             masks=masks,
             beats=beats,
-            ef_mean=ef_mean,
-            ef_sd=ef_sd,
-            ef_seg_mean=float(np.mean(segs)) if segs else None,
-            edv_mean=float(np.mean(edvs)) if edvs else None,
-            esv_mean=float(np.mean(esvs)) if esvs else None,
+            ef_mean=summary.ef_mean,
+            ef_sd=summary.ef_sd,
+            ef_seg_mean=summary.ef_seg_mean,
+            edv_mean=summary.edv_mean,
+            esv_mean=summary.esv_mean,
             volume_unit="mL" if cm is not None else "px3",
-            hr_bpm=hr,
+            hr_bpm=summary.hr_bpm,
             flags=flags,
             seg_info=self.seg_info,
             ef_info=self.ef_info,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from echoviewer.analysis.beat_summary import BeatSummary
 
 #: Paper's high-variance threshold (s.d. of per-beat EF, EF points).
 HIGH_VARIANCE_SD = 2.5
@@ -85,12 +88,27 @@ class LoopAnalysis:
     region_source: str = ""
 
     @property
+    def summary(self) -> BeatSummary:
+        """The model's summary of the beats (what ef_mean, ef_sd ... hr_bpm were filled from)."""
+        return model_summary(self.beats, self.fps)
+
+    @property
     def included_beats(self) -> list[Beat]:
         return [b for b in self.beats if b.included]
 
     @property
     def demo(self) -> bool:
         return bool(getattr(self.seg_info, "demo", False) or getattr(self.ef_info, "demo", False))
+
+
+def model_summary(beats: list[Beat], fps: float | None) -> BeatSummary:
+    """The beats summarised as the analysis reports them: the model's EF per beat, volumes and
+    segmentation EF from the tracings of the model's masks."""
+    # imported here: importing echoviewer.analysis loads scipy (1 s), and the window imports these types early
+    from echoviewer.analysis.beat_summary import BeatFigures, summarise_beats
+
+    return summarise_beats((BeatFigures(b.es_frame, b.included, b.ef_model, b.ef_seg, b.edv, b.esv) for b in beats),
+                           fps)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Both become the same two things: traced frames with LV masks for segmentation, and loops with
 per-beat (ES frame, EF) labels from which EF clips are sampled the way the pipeline samples them
-(start at ES - 32, every ``period``-th frame), with a little start jitter.
+(``pipeline.preprocess.ClipSpec``), with a little start jitter.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from echoviewer.pipeline.preprocess import ClipSpec
 
 
 @dataclass
@@ -28,7 +30,7 @@ class TrainingSet:
     loops: list[LabelledLoop] = field(default_factory=list)
 
     def seg_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Frames (N,112,112,1) grey — augmented as one channel, expanded to 3 by normalise —
+        """Frames (N,112,112,1) grey — augmented as one channel, expanded to 3 by normalisation —
         and masks (N,112,112)."""
         return np.stack(self.seg_frames)[..., None], np.stack(self.seg_masks)
 
@@ -84,20 +86,16 @@ def echonet_set(folder: str | Path, splits: tuple[str, ...] = ("TRAIN",), log=No
     return ts
 
 
-def clip_sampler(loops: list[LabelledLoop], frames: int, period: int, jitter: int = 4):
-    """A function rng -> (clip (frames,112,112,1) grey uint8, EF) drawing a random beat of a random loop."""
-    span = (frames - 1) * period + 1
+def clip_sampler(loops: list[LabelledLoop], spec: ClipSpec, jitter: int = 4):
+    """A function rng -> (clip frames (k,112,112,1) grey uint8, EF) drawing a random beat of a random
+    loop: the frames of the beat's clip that exist (k <= spec.frames), which the trainer pads after
+    normalisation as the pipeline does; the start moves by up to ``jitter`` frames."""
 
     def sample(rng: np.random.Generator):
         lp = loops[int(rng.integers(len(loops)))]
         b = int(rng.integers(len(lp.es_frames)))
         t = len(lp.frames)
-        start = int(lp.es_frames[b]) - 32 + int(rng.integers(-jitter, jitter + 1))
-        start = max(0, min(start, t - span)) if t >= span else 0
-        idx = start + period * np.arange(frames)
-        clip = np.zeros((frames,) + lp.frames.shape[1:], np.uint8)
-        ok = idx < t
-        clip[ok] = lp.frames[idx[ok]]
-        return clip[..., None], float(lp.efs[b])
+        start = spec.start(int(lp.es_frames[b]), t, offset=int(rng.integers(-jitter, jitter + 1)))
+        return lp.frames[spec.frame_indices(start, t)][..., None], float(lp.efs[b])
 
     return sample

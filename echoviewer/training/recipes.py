@@ -12,6 +12,7 @@ import torch
 
 from echoviewer.models import build_model, load_model, save_weights
 from echoviewer.models.architectures import unwrap
+from echoviewer.pipeline.preprocess import ClipSpec
 from echoviewer.training.augment import Augment
 from echoviewer.training.data import TrainingSet, clip_sampler, echonet_set, phantom_set
 from echoviewer.training.trainer import (
@@ -84,7 +85,7 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), log=print
     # (2+1)D network did not learn EF on a 2-core CPU budget (train MAE stuck at the label s.d.).
     ef = build_model(EF_ARCH)
     ef.seg.load_state_dict(seg.state_dict())
-    ef_stats = train_segef_head(ef, ts.loops, mean, std, recipe.clip_frames, recipe.clip_period,
+    ef_stats = train_segef_head(ef, ts.loops, mean, std, ClipSpec(recipe.clip_frames, recipe.clip_period),
                                 TrainConfig(steps=recipe.ef_steps, batch=64, lr=3e-3, seed=recipe.seed,
                                             log_every=250), log=log)
     data = f"{recipe.phantoms} echo phantoms (echoviewer.synthetic, seed {recipe.seed})"
@@ -138,8 +139,8 @@ def finetune(data_dir: str | Path, init: list[str], out_dir: str | Path, steps: 
         else:
             if not ts.loops:
                 raise ValueError(f"{data_dir}: no videos with EF to fine-tune the EF model on")
-            stats = train_ef(model, clip_sampler(ts.loops, info.frames or 32, info.period or 2),
-                             info.mean, info.std, cfg, log=log)
+            spec = ClipSpec.of(info)
+            stats = train_ef(model, clip_sampler(ts.loops, spec), info.mean, info.std, spec, cfg, log=log)
         target = out_dir / f"finetuned_{task}.pt"
         fields = {"architecture": info.architecture, "task": task, "mean": info.mean, "std": info.std,
                   "input_size": info.input_size, "demo": info.demo,

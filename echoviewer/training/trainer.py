@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from echoviewer.pipeline.preprocess import ClipSpec, clip_batch, normalise, pad_clip
 from echoviewer.training.augment import Augment
 
 Log = Callable[[str], None]
@@ -31,19 +32,24 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-4
     seed: int = 0
-    augment: Augment = field(default_factory=Augment)
+    augment: Augment | None = field(default_factory=Augment)  # None: the frames as they are
     log_every: int = 50
     max_seconds: float | None = None  # stop early (at a step boundary) when exceeded
 
 
-def normalise(frames_u8: np.ndarray, mean, std) -> torch.Tensor:
-    """(...,H,W,3) or grey (...,H,W,1) uint8 -> float tensor (...,3,H,W), (x - mean) / std on the
-    0-255 scale (a grey frame is the model's three identical channels)."""
-    x = torch.from_numpy(np.ascontiguousarray(frames_u8)).float()
-    if x.shape[-1] == 1:
-        x = x.expand(*x.shape[:-1], 3)
-    x = (x - torch.tensor(mean, dtype=torch.float32)) / torch.tensor(std, dtype=torch.float32)
-    return x.movedim(-1, -3)
+def frames_input(frames_u8: np.ndarray, mean, std) -> torch.Tensor:
+    """(...,H,W,3) or grey (...,H,W,1) uint8 -> (...,3,H,W) float tensor, as the pipeline normalises."""
+    return torch.from_numpy(normalise(frames_u8, mean, std))
+
+
+def clips_input(clips: list[np.ndarray], mean, std, spec: ClipSpec) -> torch.Tensor:
+    """Clip frames (k<=F,H,W,3|1) uint8 -> the EF model's (N,3,F,H,W), normalised and zero-padded
+    as the pipeline builds its clips."""
+    return torch.from_numpy(clip_batch([pad_clip(normalise(c, mean, std), spec) for c in clips]))
+
+
+def _augment(cfg: TrainConfig, frames: np.ndarray, masks: np.ndarray | None, rng: np.random.Generator):
+    return (frames, masks) if cfg.augment is None else cfg.augment(frames, masks, rng)
 
 
 def channel_stats(frames_u8: np.ndarray, sample: int = 4000, seed: int = 0) -> tuple[tuple, tuple]:
@@ -116,8 +122,8 @@ def train_segmentation(model: nn.Module, frames: np.ndarray, masks: np.ndarray, 
     step = 0
     for step in range(cfg.steps):
         idx = rng.integers(0, len(frames), cfg.batch)
-        fb, mb = cfg.augment(frames[idx], masks[idx], rng)
-        x = normalise(fb, mean, std)
+        fb, mb = _augment(cfg, frames[idx], masks[idx], rng)
+        x = frames_input(fb, mean, std)
         y = torch.from_numpy(mb.astype(np.float32))[:, None]
         logits = model(x)
         loss = bce(logits, y) + soft_dice_loss(logits, y)
@@ -131,8 +137,9 @@ def train_segmentation(model: nn.Module, frames: np.ndarray, masks: np.ndarray, 
 
 
 def train_ef(model: nn.Module, sample_clip: Callable[[np.random.Generator], tuple[np.ndarray, float]],
-             mean, std, cfg: TrainConfig, log: Log = _print) -> dict:
-    """``sample_clip(rng)`` -> (clip (F,112,112,3|1) uint8, EF %). The model maps (N,3,F,H,W) -> (N,1)."""
+             mean, std, spec: ClipSpec, cfg: TrainConfig, log: Log = _print) -> dict:
+    """``sample_clip(rng)`` -> (clip frames (k<=F,112,112,3|1) uint8, EF %), e.g. ``data.clip_sampler``.
+    The model maps (N,3,F,H,W) -> (N,1)."""
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -145,11 +152,10 @@ def train_ef(model: nn.Module, sample_clip: Callable[[np.random.Generator], tupl
         clips, efs = [], []
         for _ in range(cfg.batch):
             clip, ef = sample_clip(rng)
-            clip, _ = cfg.augment(clip, None, rng)
+            clip, _ = _augment(cfg, clip, None, rng)
             clips.append(clip)
             efs.append(ef)
-        x = normalise(np.stack(clips), mean, std).movedim(1, 2)  # (N,F,3,H,W) -> (N,3,F,H,W)
-        _ef_step(opt, sched, model(x), efs, losses)
+        _ef_step(opt, sched, model(clips_input(clips, mean, std, spec)), efs, losses)
         if _progress("ef", step, cfg, losses, t0, log, "train MAE"):
             break
     model.eval()
@@ -157,13 +163,13 @@ def train_ef(model: nn.Module, sample_clip: Callable[[np.random.Generator], tupl
             "final_train_mae": float(np.mean(losses[-cfg.log_every:]))}
 
 
-def train_segef_head(model: nn.Module, loops, mean, std, frames: int, period: int, cfg: TrainConfig,
+def train_segef_head(model: nn.Module, loops, mean, std, spec: ClipSpec, cfg: TrainConfig,
                      log: Log = _print, jitter: int = 4) -> dict:
     """Train the MLP head of a ``segef_mini`` EF model whose segmentation is already trained.
 
     Every training loop is segmented once (the per-frame soft area / extent series); clips are then
-    sampled as index sets into those series (start at ES - 32 +- jitter, every ``period``-th frame),
-    so thousands of steps take seconds. The segmentation part stays frozen.
+    sampled as index sets into those series (the pipeline's clip of a beat, start moved by up to
+    ``jitter`` frames), so thousands of steps take seconds. The segmentation part stays frozen.
     """
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -175,9 +181,11 @@ def train_segef_head(model: nn.Module, loops, mean, std, frames: int, period: in
     # the same bf16 path the app's pipeline takes on this CPU
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_bf16_supported()):
         for lp in loops:
-            out = [model.frame_series(normalise(lp.frames[i : i + 64, ..., None], mean, std))
+            out = [model.frame_series(frames_input(lp.frames[i : i + 64, ..., None], mean, std))
                    for i in range(0, len(lp.frames), 64)]
             series.append(torch.cat(out).float().numpy())
+        # what the pipeline's zero padding of a short video reads as
+        pad = model.frame_series(torch.zeros(1, 3, *loops[0].frames.shape[1:3])).float().numpy()
     log(f"ef: segmented {sum(len(s) for s in series)} frames of {len(loops)} loops "
         f"({time.perf_counter() - t0:.0f} s)")
     for p in model.seg.parameters():
@@ -186,7 +194,6 @@ def train_segef_head(model: nn.Module, loops, mean, std, frames: int, period: in
     head.train()
     opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _schedule(opt, cfg)
-    span = (frames - 1) * period + 1
     losses = []
     step = 0
     for step in range(cfg.steps):
@@ -196,10 +203,9 @@ def train_segef_head(model: nn.Module, loops, mean, std, frames: int, period: in
             lp, s = loops[k], series[k]
             b = int(rng.integers(len(lp.es_frames)))
             t = len(s)
-            start = int(lp.es_frames[b]) - 32 + int(rng.integers(-jitter, jitter + 1))
-            start = max(0, min(start, t - span)) if t >= span else 0
-            idx = np.minimum(start + period * np.arange(frames), t - 1)
-            batch.append(s[idx])
+            start = spec.start(int(lp.es_frames[b]), t, offset=int(rng.integers(-jitter, jitter + 1)))
+            idx = spec.frame_indices(start, t)
+            batch.append(np.concatenate([s[idx], np.repeat(pad, spec.frames - len(idx), axis=0)]))
             efs.append(float(lp.efs[b]))
         feats = model.features(torch.from_numpy(np.stack(batch)))
         _ef_step(opt, sched, head(feats), efs, losses)

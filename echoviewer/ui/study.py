@@ -86,7 +86,7 @@ class LoopEntry:
                 values = c.values()
                 if loop_corrected(values, a):
                     s = c.summary()
-                    ef = f"EF {format_ef(s['ef_mean'], s['ef_sd'])}" if s["ef_mean"] is not None else "no EF"
+                    ef = f"EF {format_ef(s.ef_mean, s.ef_sd)}" if s.ef_mean is not None else "no EF"
                     return f"✎ {ef} (model {format_ef(a.ef_mean)})"
             return f"EF {format_ef(a.ef_mean, a.ef_sd)}" if a.ef_mean is not None else "done · no EF"
         return self.state

@@ -218,8 +218,8 @@ class SummaryPanel(QFrame):
         self.title.setText(title)
         self.demo_banner.setVisible(bool(a.demo))
         corrected = summary is not None and loop_corrected(values, a)
-        mean = summary["ef_mean"] if corrected else a.ef_mean
-        self.ef_value.setText(format_ef(mean, summary["ef_sd"] if corrected else a.ef_sd))
+        mean = summary.ef_mean if corrected else a.ef_mean
+        self.ef_value.setText(format_ef(mean, summary.ef_sd if corrected else a.ef_sd))
         cat = ef_category(mean, self.categories)
         self.category.setWordWrap(False)
         self.category.setText(cat or "no EF")
@@ -228,13 +228,13 @@ class SummaryPanel(QFrame):
         )
         n_beats = len(values) if values is not None else len(a.beats)
         if corrected:
-            n_corr = len(summary["corrected_beats"])
+            n_corr = len(summary.corrected_beats)
             self.model_line.setText(
                 f"<span style='color:{theme.CORRECTED_COLOR}; font-weight:600'>✎ corrected</span>"
                 f"<span style='color:{theme.MUTED}'> · model {html.escape(format_ef(a.ef_mean, a.ef_sd))}</span>"
             )
             self.model_line.show()
-            self.beats_used.setText(f"{summary['beats_used']} of {n_beats} beats used · {n_corr} corrected · "
+            self.beats_used.setText(f"{summary.n_used} of {n_beats} beats used · {n_corr} corrected · "
                                     "method of disks, single-plane A4C")
             self.beats_used.setToolTip("Mean ± s.d. of the per-beat EF by the method of disks on the corrected "
                                        "tracings (single-plane apical 4-chamber); the model's EF beside it")
@@ -248,8 +248,8 @@ class SummaryPanel(QFrame):
             self.beats_used.setToolTip("")
         unit = a.volume_unit
         if unit == "mL":
-            for name, model_v, corr_v in (("EDV", a.edv_mean, summary and summary["edv_mean"]),
-                                          ("ESV", a.esv_mean, summary and summary["esv_mean"])):
+            for name, model_v, corr_v in (("EDV", a.edv_mean, summary and summary.edv_mean),
+                                          ("ESV", a.esv_mean, summary and summary.esv_mean)):
                 if corrected:
                     text = f"{self._volume(corr_v, unit)} ✎  (model {self._volume(model_v, unit)})"
                 else:

@@ -263,7 +263,7 @@ class TimelineWidget(pg.PlotWidget):
                                theme.EXCLUDED_COLOR if v.excluded else theme.CORRECTED_COLOR)
                 efs.append(float(v.ef))
             self.corr_scatter.setData(cspots)
-            mean, sd = summary.get("ef_mean"), summary.get("ef_sd")
+            mean, sd = summary.ef_mean, summary.ef_sd
         if mean is not None:
             sd = sd or 0.0
             self.band.setRegion((mean - sd, mean + sd))

@@ -27,7 +27,6 @@ from __future__ import annotations
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
 import inspect
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from echoviewer.errors import one_line
+from echoviewer.pipeline.results import Cancelled
 
 AnalyzerFactory = Callable[[Any], Any]
 
@@ -52,14 +52,6 @@ def default_reopen(loop):
     ``grid_frames()`` through its own handle, so the worker shares the UI's object (and so sees
     the same frame count and grid transform). A hook for readers that are not thread-safe."""
     return loop
-
-
-def _is_cancelled(exc: BaseException) -> bool:
-    if type(exc).__name__ == "Cancelled":
-        return True
-    mod = sys.modules.get("echoviewer.pipeline.analyzer")  # not loaded: cannot be its exception
-    cancelled = getattr(mod, "Cancelled", None)
-    return cancelled is not None and isinstance(exc, cancelled)
 
 
 @dataclass
@@ -259,9 +251,9 @@ class AnalysisWorker(QObject):
             result = analyzer.analyze(loop, progress=progress, cancel=self._is_cancel_requested, **kwargs)
             _warm_content_hash(job.loop)
             if self._discard:  # finished just as it was cancelled, but its settings are stale
-                raise _Cancelled()
+                raise Cancelled()
         except BaseException as exc:  # noqa: BLE001 - every failure is reported, none kills the app
-            if self._cancel or _is_cancelled(exc):
+            if self._cancel or isinstance(exc, Cancelled):
                 with self._cond:
                     if self._requeue_current and not self._stopping:
                         # behind the job that displaced it (position 1), or first (new settings)
@@ -286,10 +278,6 @@ def _warm_content_hash(loop) -> None:
             content_hash()
         except Exception:  # noqa: BLE001 - the window reports an unreadable file itself
             pass
-
-
-class _Cancelled(Exception):
-    pass
 
 
 def _priority_kwargs(fn, frame: int | None) -> dict:

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from echoviewer.analysis.beat_summary import BeatFigures, BeatSummary, summarise_beats
 from echoviewer.analysis.tracing import mask_contour
 from echoviewer.annotations.model import Corrections
 from tests.annotations.conftest import ellipse
@@ -32,8 +33,8 @@ def test_undo_redo_restore_exact_state(analysis):
     c = Corrections(analysis, user="t")
     c.set_frame(1, "ed", 7)
     c.exclude(2, "ectopic beat")
-    assert c.summary()["beats_used"] == 1
-    assert c.undo() and c.summary()["beats_used"] == 2
+    assert c.summary().n_used == 1
+    assert c.undo() and c.summary().n_used == 2
     assert c.undo() and c.beat(1)["ed_frame"] == 5
     assert not c.undo()
     assert c.redo() and c.beat(1)["ed_frame"] == 7
@@ -92,3 +93,17 @@ def test_listeners_called_after_each_completed_edit(analysis):
     c.undo()
     c.redo()
     assert seen == ["move_es", "undo", "redo"]
+
+
+def test_corrections_summary_is_the_same_function_on_the_tracings_ef(analysis):
+    c = Corrections(analysis, user="t")
+    vals = c.values()
+    s = c.summary()
+    assert isinstance(s, BeatSummary)
+    want = summarise_beats([BeatFigures(v.es_frame, True, v.ef, v.ef, v.edv, v.esv) for v in vals], analysis.fps)
+    assert s == want and s.n_used == 2 and s.hr_bpm == pytest.approx(60 * 50 / 30)
+    c.set_frame(1, "es", 12)
+    c.exclude(2, "ectopic beat")
+    s = c.summary()
+    assert s.corrected_beats == (1, 2) and s.n_used == 1 and s.ef_mean == pytest.approx(c.values()[0].ef)
+    assert s.edv_mean == pytest.approx(c.values()[0].edv) and s.n_beats == 2

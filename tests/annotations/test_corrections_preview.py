@@ -22,7 +22,7 @@ def test_preview_matches_the_committed_edit_and_changes_nothing(analysis):
     after = c.values()
     assert vals[0].esv == pytest.approx(after[0].esv, rel=1e-6)
     assert vals[0].ef == pytest.approx(after[0].ef, rel=1e-6)
-    assert summ["ef_mean"] == pytest.approx(c.summary()["ef_mean"], rel=1e-6)
+    assert summ.ef_mean == pytest.approx(c.summary().ef_mean, rel=1e-6)
     with pytest.raises(KeyError):
         c.preview_tracing(99, "es", contour, apex, base)
     with pytest.raises(ValueError):

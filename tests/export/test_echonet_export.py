@@ -62,8 +62,8 @@ def test_export_format_and_round_trip(study, tmp_path):
     fl = list(csv.reader((out / "FileList.csv").open()))
     assert fl[0] == ["FileName", "EF", "ESV", "EDV", "FrameHeight", "FrameWidth", "FPS", "NumberOfFrames", "Split"]
     assert fl[1][0] == "p1" and fl[1][8] == "VAL" and fl[1][4:6] == ["112", "112"]
-    summary = corr.summary()
-    assert float(fl[1][1]) == pytest.approx(summary["ef_mean"], abs=0.01)
+    traced = corr.values()[0]  # the corrected beat: its tracings are the ones exported, its EF the label
+    assert [float(v) for v in fl[1][1:4]] == pytest.approx([traced.ef, traced.esv, traced.edv], abs=1e-5)
 
     vt = list(csv.reader((out / "VolumeTracings.csv").open()))
     assert vt[0] == ["FileName", "X1", "Y1", "X2", "Y2", "Frame"]

@@ -59,7 +59,7 @@ def test_corrected_columns(analysis, tmp_path):  # noqa: F811
     assert b2["corrected"] == "1" and b2["exclude_reason"] == "ectopic beat"
     assert float(b2["ef_corrected"]) == pytest.approx(vals[2].ef, abs=0.006)
     assert mean["beat"] == "mean" and mean["corrected"] == "1"
-    assert float(mean["ef_corrected"]) == pytest.approx(c.summary()["ef_mean"], abs=0.006)
+    assert float(mean["ef_corrected"]) == pytest.approx(c.summary().ef_mean, abs=0.006)
     assert mean["beats_used_corrected"] == "1"
     assert mean["ef_model"] == "56.00"  # the model's mean stays
 

@@ -12,11 +12,13 @@ import numpy as np
 
 from echoviewer.io.transform import GridTransform
 from echoviewer.models.manifest import WeightsInfo
-from echoviewer.pipeline.results import AnalysisSettings, Beat, LoopAnalysis, Progress
-
-
-class Cancelled(Exception):
-    """Same name as echoviewer.pipeline.Cancelled (the worker also honours its own cancel flag)."""
+from echoviewer.pipeline.results import (
+    AnalysisSettings,
+    Beat,
+    Cancelled,
+    LoopAnalysis,
+    Progress,
+)
 
 
 class FakeLoopError(Exception):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QToolBar
 
 from echoviewer.analysis.tracing import tracing_from_mask
 from echoviewer.annotations import store
+from echoviewer.export.echonet_export import pick_beat
 from echoviewer.ui.dialogs import PRESET_REASONS, ExportCorrectionsDialog
 from echoviewer.ui.settings import SettingsDialog, UiSettings
 from tests.ui.conftest import wait_all_analysed
@@ -164,7 +165,7 @@ def test_drag_a_contour_point_recomputes_ef_live_and_commits_on_release(win, qtb
     assert after.ef == pytest.approx(live_ef, abs=0.06)
     assert win.summary.live_ef.text() == f"EF {after.ef:.1f} %"
     assert "✎" in win.summary.beats.item(0, 0).text()
-    assert win.summary.ef_value.text().startswith(f"{c.summary()['ef_mean']:.1f}")
+    assert win.summary.ef_value.text().startswith(f"{c.summary().ef_mean:.1f}")
     assert "model" in win.summary.model_line.text()
 
 
@@ -448,7 +449,7 @@ def test_autosave_after_each_edit_and_restore_when_reopened(make_window, study_d
     assert saved["beats"] == c.state["beats"] and saved["beats"][1]["exclude_reason"] == "poor image quality"
     assert [a["action"] for a in saved["audit"]] == ["move_es", "trace_es", "exclude"]
     assert saved["loop"]["file"] == "a4c_0.avi" and saved["loop"]["sha256"] == "fake-a4c_0.avi"
-    state, ef = copy.deepcopy(c.state["beats"]), c.summary()["ef_mean"]
+    state, ef = copy.deepcopy(c.state["beats"]), c.summary().ef_mean
     contour = np.array(c.beat(1)["tracings"]["es"]["contour"])
     win.close()
 
@@ -537,7 +538,7 @@ def test_csv_report_has_model_and_corrected_values(win, qtbot, tmp_path):
     assert b1["ef_model"] == f"{c.analysis.beats[0].ef_model:.2f}"
     assert (b2["corrected"], b2["exclude_reason"]) == ("1", "foreshortened")
     assert b3["corrected"] == "0" and b3["exclude_reason"] == "excluded by the analysis"
-    assert float(mean["ef_corrected"]) == pytest.approx(c.summary()["ef_mean"], abs=0.006)
+    assert float(mean["ef_corrected"]) == pytest.approx(c.summary().ef_mean, abs=0.006)
     assert mean["ef_model"] == f"{c.analysis.ef_mean:.2f}"
     # the other loop, uncorrected, in the study report
     study = win.export_report("study", str(tmp_path / "s.csv"))
@@ -566,7 +567,7 @@ def test_export_corrections(win, qtbot, tmp_path, monkeypatch, study_dir):
     assert res.exported == [str(loops[0].path)] and res.skipped[0][0] == str(loops[1].path)
     rows = list(csv.DictReader((out / "FileList.csv").open()))
     assert len(rows) == 1 and rows[0]["Split"] == "VAL"
-    assert float(rows[0]["EF"]) == pytest.approx(corr(win).summary()["ef_mean"], abs=0.01)
+    assert float(rows[0]["EF"]) == pytest.approx(pick_beat(corr(win).values()).ef, abs=1e-5)  # the traced beat's
     audit = json.loads((out / "ExportAudit.json").read_text())
     assert audit["loops"][0]["audit"][0]["action"] == "move_es"
     assert "Exported 1 loop" in win.status_label.text()

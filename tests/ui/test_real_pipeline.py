@@ -88,6 +88,7 @@ def test_real_pipeline_results_in_the_window(phantom_study, weights_dir, qtbot, 
     win = MainWindow(qsettings=qsettings, overrides={"device": "cpu"})  # the real Analyzer and scan_study
     qtbot.addWidget(win)
     win.show()
+    shown = {}  # per loop: the EF markers the timeline plots and the summary panel's EF text
     try:
         assert win.open_study(phantom_study)
         assert len(win.order) == 2
@@ -116,16 +117,42 @@ def test_real_pipeline_results_in_the_window(phantom_study, weights_dir, qtbot, 
             with_ef = [b for b in a.beats if b.ef_model is not None]
             np.testing.assert_allclose(pos["ef"][:, 1], [b.ef_model for b in with_ef])
             np.testing.assert_allclose(pos["ef"][:, 0], [b.es_frame / a.fps for b in with_ef])
+            shown[a.path] = (pos["ef"][:, 1].tolist(), win.summary.ef_value.text())
             if a.demo:
                 assert win.summary.demo_banner.isVisibleTo(win.summary)
         out = win.export_report("study", str(tmp_path / "report.csv"))
-        assert out is not None and out.stat().st_size > 0
+        _check_report_rows(out, [win.entries[k].analysis for k in win.order], shown)
         # the analysis ran in its own process (it never holds this process' GIL), ended on close
         analyzer = win.worker._analyzer
         assert analyzer.alive and analyzer.pid not in (None, os.getpid())
     finally:
         win.shutdown()
     assert not analyzer.alive
+
+
+def _check_report_rows(path, analyses, shown) -> None:
+    """The study CSV: per loop, one row per beat with the analysis' frames and the EF the window
+    showed, then its mean row with the EF the summary panel showed."""
+    import csv
+
+    rows = list(csv.DictReader(path.open()))
+    assert any(a.beats for a in analyses)
+    assert [r["file"] for r in rows] == [a.path for a in analyses for _ in range(len(a.beats) + 1)]
+    for a in analyses:
+        mine = [r for r in rows if r["file"] == a.path]
+        beats, mean = mine[:-1], mine[-1]
+        assert [(int(r["beat"]), int(r["ed_frame"]), int(r["es_frame"]), r["clip_mode"], int(r["included"]))
+                for r in beats] == [(b.number, b.ed_frame, b.es_frame, b.clip_mode, int(b.included)) for b in a.beats]
+        markers, ef_text = shown[a.path]
+        assert [float(r["ef_model"]) for r in beats if r["ef_model"]] == pytest.approx(markers, abs=0.005)
+        assert len(markers) == len([b for b in a.beats if b.ef_model is not None])
+        assert mean["beat"] == "mean" and int(mean["beats_used"]) == len([b for b in a.beats if b.included])
+        if a.ef_mean is None:
+            assert mean["ef_model"] == "" and ef_text == "–"
+        else:
+            assert float(mean["ef_model"]) == pytest.approx(a.ef_mean, abs=0.005)
+            assert ef_text.startswith(f"{a.ef_mean:.1f}")
+        assert int(mean["n_frames"]) == a.n_frames and mean["corrected"] == "0"
 
 
 @pytest.mark.slow

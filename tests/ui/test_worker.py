@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from echoviewer.pipeline.results import AnalysisSettings
+from echoviewer.pipeline.results import AnalysisSettings, Cancelled
 from echoviewer.ui.worker import AnalysisBridge, AnalysisWorker
 from tests.ui.fakes import FakeAnalyzer, FakeLoop
 
@@ -109,6 +109,30 @@ def test_failure_is_reported_and_the_queue_goes_on(bridge, qtbot, tmp_path):
     failed = [e for e in rec.events if e[0] == "failed"]
     assert failed[0][1] == str(loops[1].path)
     assert "model exploded on loop1.avi" in failed[0][2] and "\n" not in failed[0][2]
+
+
+def test_the_pipelines_cancelled_is_a_cancel_not_a_failure(bridge, qtbot, tmp_path):
+    """A job the pipeline itself stops with its Cancelled (the worker asked nothing) is not an
+    error; another exception that only shares the name is one (matched by type, not by name)."""
+    loops = _loops(tmp_path, n=3)
+
+    class Cancelled2(Exception):
+        pass
+
+    Cancelled2.__name__ = "Cancelled"
+
+    class Stops(FakeAnalyzer):
+        def analyze(self, loop, **kw):
+            if loop is loops[0]:
+                raise Cancelled()
+            if loop is loops[1]:
+                raise Cancelled2("not the pipeline's")
+            return super().analyze(loop, **kw)
+
+    w, rec = bridge(lambda s: Stops(s))
+    w.submit(loops)
+    qtbot.waitUntil(lambda: len(rec.results) == 1, timeout=10000)
+    assert rec.of("cancelled") == [str(loops[0].path)] and rec.of("failed") == [str(loops[1].path)]
 
 
 def test_factory_error_fails_each_job_without_killing_the_worker(bridge, qtbot, tmp_path):
