@@ -88,14 +88,15 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
         corr = Corrections(analysis, state=state)
         values = corr.values()
         beat = pick_beat(values)
-        if beat is None or beat.ed_tracing is None or beat.es_tracing is None:  # pick_beat takes traced ones
+        if (beat is None or beat.ed_tracing is None or beat.es_tracing is None  # pick_beat takes traced
+                or beat.ef is None or beat.esv is None or beat.edv is None):   # beats with volumes and an EF
             res.skipped.append((str(loop.path), "no included beat with ED and ES tracings and an EF"))
             continue
         name = _unique_name(Path(loop.path).stem, taken)
         grid = loop.grid_frames()
         write_echonet_video(out_dir / "Videos" / f"{name}.avi", grid, loop.fps)
         # the labels of the tracings shipped, not the mean over beats whose tracings are not
-        rows.append(FileListRow(name, float(beat.ef), float(beat.esv), float(beat.edv), grid.shape[1],
+        rows.append(FileListRow(name, beat.ef, beat.esv, beat.edv, grid.shape[1],
                                 grid.shape[2], float(loop.fps), len(grid), split))
         traced.append(TracedVideo(name, beat.es_frame, beat.es_tracing, beat.ed_frame, beat.ed_tracing))
         audit_loops.append({
