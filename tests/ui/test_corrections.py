@@ -553,19 +553,34 @@ def test_export_corrections(win, qtbot, tmp_path, monkeypatch, study_dir):
     dlg.split.setCurrentText("VAL")
     dlg.include_uncorrected.setChecked(True)
     assert dlg.values() == (str(tmp_path / "x"), "VAL", True)
+    dlg.folder.setText("  ")
+    assert not dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()  # no folder, no export
+    # File > Export corrections…, then Cancel: nothing is written
     win.act.export_corr.trigger()
-    assert win.exports.export_dialog is not None
-    win.exports.export_dialog.reject()
+    dlg = win.exports.export_dialog
+    assert dlg is not None and dlg.isVisible()
+    assert dlg.folder.text() == str(study_dir.with_name("study_echonet"))  # beside the study
+    qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Cancel), L)
+    qtbot.waitUntil(lambda: win.exports.export_dialog is None, timeout=5000)
+    assert not study_dir.with_name("study_echonet").exists()
     enter_mode(qtbot, win)
     win.player.seek(24)
     key(qtbot, win, Qt.Key.Key_S)
+    # again, through the dialog's Export button, into a folder of our choosing
     out = tmp_path / "dataset"
+    win.act.export_corr.trigger()
+    dlg = win.exports.export_dialog
+    dlg.folder.setText(str(out))
+    dlg.split.setCurrentText("VAL")
     with qtbot.waitSignal(win.exports.exported, timeout=20000) as sig:
-        assert win.exports.export_corrections(out, "VAL", False)
+        qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), L)
     res = sig.args[0]
-    assert res.exported == [str(loops[0].path)] and res.skipped[0][0] == str(loops[1].path)
+    assert win.exports.export_dialog is None
+    assert res.out_dir == out and res.exported == [str(loops[0].path)] and res.skipped[0][0] == str(loops[1].path)
+    assert sorted(p.name for p in out.iterdir()) == ["ExportAudit.json", "FileList.csv", "Videos", "VolumeTracings.csv"]
+    assert [p.name for p in (out / "Videos").iterdir()] == ["a4c_0.avi"]
     rows = list(csv.DictReader((out / "FileList.csv").open()))
-    assert len(rows) == 1 and rows[0]["Split"] == "VAL"
+    assert len(rows) == 1 and rows[0]["Split"] == "VAL" and rows[0]["FileName"] == "a4c_0"
     assert float(rows[0]["EF"]) == pytest.approx(corr(win).summary()["ef_mean"], abs=0.01)
     audit = json.loads((out / "ExportAudit.json").read_text())
     assert audit["loops"][0]["audit"][0]["action"] == "move_es"
