@@ -86,7 +86,8 @@ class LoopView(QObject):
                 self.summary.show_message(e.name, f"Analysis failed: {e.message}", error=True)
             else:
                 self.timeline.clear_loop()
-                self.timeline.set_message("analysing…" if e.state == LoopState.ANALYSING else "waiting for analysis…")
+                analysing = e.state == LoopState.ANALYSING
+                self.timeline.set_message("analysing…" if analysing else "waiting for analysis…")
                 self._partial_dirty = True
                 self.summary.show_message(e.name, e.status_text().capitalize())
                 self.summary.set_loop_info(e.loop.fps)

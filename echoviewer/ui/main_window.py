@@ -44,7 +44,8 @@ from echoviewer.ui.status_bar import StatusBar
 from echoviewer.ui.study_list import StudyList
 from echoviewer.ui.summary import SummaryPanel
 from echoviewer.ui.timeline import TimelineWidget, legend_html
-from echoviewer.ui.worker import AnalysisBridge, AnalysisWorker, AnalyzerFactory, default_analyzer_factory, default_reopen
+from echoviewer.ui.worker import AnalysisBridge, AnalysisWorker, AnalyzerFactory
+from echoviewer.ui.worker import default_analyzer_factory, default_reopen
 
 
 def _default_scan(folder):

@@ -127,10 +127,12 @@ def test_analysing_failed_and_cancelled(session, loops):
     b, a = keys(loops)
     session.started(a)
     assert session.cancelled(a).state == LoopState.QUEUED  # re-prioritised: back in the queue
+    assert session[a].pending  # selecting it puts it first again
     assert session.cancelled(a) is None  # not running: nothing to do
     session.started(a)
     e = session.failed(a, "RuntimeError: model exploded")
     assert e.state == LoopState.FAILED and e.status_text() == "analysis failed: RuntimeError: model exploded"
+    assert not e.pending  # selecting it analyses nothing
     assert session.cancelled(a) is None and e.state == LoopState.FAILED
 
 
