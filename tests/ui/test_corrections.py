@@ -168,6 +168,21 @@ def test_drag_a_contour_point_recomputes_ef_live_and_commits_on_release(win, qtb
     assert "model" in win.summary.model_line.text()
 
 
+def test_a_drag_right_after_a_result_is_drawn_is_committed(win, qtbot):
+    """A result for the loop on screen is drawn a moment after it arrives; the tracing the editor
+    shows then must be the one an edit commits to (the deferred drawing used to leave the editor
+    showing a tracing while the controller had forgotten its target: the next drag was dropped)."""
+    enter_mode(qtbot, win)
+    win.player.seek(20)
+    e = win.current_entry()
+    win.view.finished(e, e.analysis)  # as when the loop's result arrives
+    qtbot.wait(30)  # ... and is drawn
+    assert win.player.editor.isVisible() and win.corrector.target == (e.key, 1, "es", 20)
+    start = handle_pos(win, ("point", lateral_point(win)))
+    drag(qtbot, win.player.view.viewport(), start, start + QPoint(25, 0))
+    assert [a["action"] for a in e.corrections.audit] == ["trace_es"]
+
+
 def test_esc_cancels_a_drag_in_progress(win, qtbot):
     enter_mode(qtbot, win)
     c = corr(win)
