@@ -92,6 +92,8 @@ def _load_factory(spec: str):
 def _screenshot(app, win, path: str, out: Path, timeout_s: float) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from echoviewer.session import LoopState
+
     state = {"rc": None, "msg": ""}
     loop = QEventLoop()
 
@@ -131,7 +133,7 @@ def _screenshot(app, win, path: str, out: Path, timeout_s: float) -> int:
     e = win.current_entry()
     if e is not None and e.analysis is not None:  # already shown
         QTimer.singleShot(300, grab)
-    elif e is not None and e.state == "error":
+    elif e is not None and e.state == LoopState.FAILED:
         finish(1, f"analysis of {e.name} failed: {e.message}")
     timer = QTimer()
     timer.setSingleShot(True)

@@ -1,8 +1,8 @@
 """Correction mode: the window's side of `echoviewer.annotations.Corrections`.
 
-One `CorrectionController` per window. It opens a loop's corrections when its analysis finishes
-(restoring the sidecar, so reopening a study brings the edits back), saves after every edit
-(`AutoSaver`), and turns the sonographer's gestures into Corrections edits:
+One `CorrectionController` per window. The study session opens a loop's corrections when its
+analysis finishes (restoring the sidecar, so reopening a study brings the edits back) and saves
+them after every edit; the controller turns the sonographer's gestures into Corrections edits:
 
   E ............ correction mode on/off (toolbar ✎ Correct)
   D / S ........ set the ED / ES frame of the current beat to the frame on screen
@@ -18,25 +18,33 @@ One `CorrectionController` per window. It opens a loop's corrections when its an
 Tracings are edited at native resolution and stored on the 112 grid (loop.transform). The beat's
 EDV, ESV and EF are recomputed by the method of disks while a point is dragged
 (`Corrections.preview_tracing`); the edit is committed on release: one undo step per gesture.
+
+The controller talks to the window through `CorrectionHost` only. It never draws the loop's
+results itself: it asks the host to redraw, and the host's one drawing routine calls `draw`.
 """
 
 from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
-import shutil
-import threading
-from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog
 
-from echoviewer.analysis.tracing import mask_contour, polygon_mask, tracing_from_mask
-from echoviewer.annotations.store import AutoSaver, SaveError, load_state, open_corrections
+from echoviewer.analysis.beat_lookup import active_beat, es_after
+from echoviewer.analysis.contour import editable_points, outline_axis
+from echoviewer.analysis.tracing import mask_contour
+from echoviewer.session import EventKind, LoopEntry, SessionEvent, StudySession
 from echoviewer.ui import theme
-from echoviewer.ui.dialogs import ExcludeDialog, ExportCorrectionsDialog, result_text
-from echoviewer.ui.helpers import active_beat, editable_points, es_after
+from echoviewer.ui.dialogs import ExcludeDialog
+from echoviewer.ui.status_bar import save_note
+
+if TYPE_CHECKING:
+    from echoviewer.ui.player import CinePlayer
+    from echoviewer.ui.summary import SummaryPanel
+    from echoviewer.ui.timeline import TimelineWidget
 
 PHASE_NAME = {"ed": "ED", "es": "ES"}
 
@@ -53,10 +61,28 @@ def describe(action: str) -> str:
     return names.get(action, action.replace("_", " "))
 
 
-class _Relay(QObject):
-    progress = Signal(str)
-    done = Signal(object)
-    error = Signal(str)
+class CorrectionHost(Protocol):
+    """What the controller needs from the window, and nothing else."""
+
+    session: StudySession
+    player: CinePlayer  # its tracing editor, playhead, correction-mode look
+    timeline: TimelineWidget  # marker drags, the active beat
+    summary: SummaryPanel  # the live box of the beat being edited
+
+    def current_entry(self) -> LoopEntry | None: ...
+
+    def seek(self, frame: int) -> None:
+        """Pause and show ``frame`` (clamped to the loop)."""
+
+    def set_status(self, text: str, error: bool = False) -> None: ...
+
+    def show_error(self, text: str) -> None: ...
+
+    def request_redraw(self) -> None:
+        """Draw the loop on screen again from its corrections (calls back `draw` for the editor part)."""
+
+    def actions_changed(self) -> None:
+        """What can be done changed (undo, redo, the mode's actions)."""
 
 
 class CorrectionController(QObject):
@@ -64,153 +90,35 @@ class CorrectionController(QObject):
     modeChanged = Signal(bool)
     #: a loop's corrections changed and the window shows them: key, action
     changed = Signal(str, str)
-    #: an export finished: ExportResult, or an error message (str)
-    exported = Signal(object)
 
-    def __init__(self, win):
-        super().__init__(win)
-        self.win = win
+    def __init__(self, host: CorrectionHost, parent: QObject | None = None):
+        super().__init__(parent)
+        self.host = host
         self.active = False
         self.target: tuple | None = None  # (key, beat id, phase, frame) the tracing editor shows
         self.exclude_dialog: ExcludeDialog | None = None
-        self.export_dialog: ExportCorrectionsDialog | None = None
-        self.message_box: QMessageBox | None = None
-        self._save_result: dict[str, tuple] = {}
-        self.unsaved: set[str] = set()  # loops whose last save failed (edits only in memory)
-        self._save_state: dict[str, tuple[str, str, str]] = {}  # per loop: indicator text, tooltip, colour
-        self._exporting = False
-        ed = win.player.editor
+        self._last_message = ""  # what the edit in progress says in the status bar when it lands
+        ed = host.player.editor
         ed.previewChanged.connect(self._on_preview)
         ed.committed.connect(self._on_editor_commit)
         ed.cancelled.connect(self._on_editor_cancelled)
-        ed.message.connect(lambda text: win.set_status(text))
+        ed.message.connect(lambda text: host.set_status(text))
         ed.redrawChanged.connect(self._on_redraw_changed)
-        win.timeline.markerDragged.connect(self._on_marker_dragged)
-        win.timeline.markerMoved.connect(self._on_marker_moved)
+        host.timeline.markerDragged.connect(self._on_marker_dragged)
+        host.timeline.markerMoved.connect(self._on_marker_moved)
+        host.session.subscribe(self._on_session)
 
     # -- loops ------------------------------------------------------------------------------------
     @property
     def editor(self):
-        return self.win.player.editor
+        return self.host.player.editor
 
-    def entry(self):
-        return self.win.current_entry()
+    def entry(self) -> LoopEntry | None:
+        return self.host.current_entry()
 
     def corrections(self):
         e = self.entry()
         return None if e is None else e.corrections
-
-    def attach(self, e, analysis) -> str:
-        """A loop's analysis finished: open (or restore) its corrections and save after every edit.
-        Returns a note for the status bar ("" when there is nothing to say)."""
-        c = e.corrections
-        if c is not None and c.has_edits:
-            c.analysis = analysis  # re-analysed (new settings): the sonographer's edits stay
-            return ""
-        try:
-            c = open_corrections(analysis, e.loop.path, user=self.win.settings.audit_name())
-        except Exception as exc:  # noqa: BLE001 - an unreadable sidecar must not cost the analysis
-            self.win.show_error(f"{e.name}: could not read its corrections: {' '.join(str(exc).split())}")
-            from echoviewer.annotations.model import Corrections
-
-            c = Corrections(analysis, user=self.win.settings.audit_name())
-        restored = c.has_edits
-        if restored and not self._same_loop(e, c):
-            self._set_aside(e)
-            from echoviewer.annotations.model import Corrections
-
-            c = Corrections(analysis, user=self.win.settings.audit_name())
-            restored = False
-        if not c.state.get("loop"):
-            c.state["loop"] = self._loop_info(e, analysis)
-        saver = AutoSaver(c, e.loop.path,
-                          on_saved=lambda path, fb, key=e.key: self._saved(key, path, fb),
-                          on_error=lambda exc, key=e.key: self._save_failed(key, exc))
-        c.listeners.append(lambda corr, action, key=e.key: self._on_changed(key, action))
-        e.corrections, e.saver = c, saver
-        if restored:
-            n = sum(1 for a in c.audit if a.get("action") not in ("undo", "redo"))
-            _, path = load_state(e.loop.path)
-            note = f"restored {n} correction{'s' if n != 1 else ''} from the last session"
-            self._set_save_state(e.key, "✎ restored", f"{note}: {path}", theme.CORRECTED_COLOR)
-            return note
-        return ""
-
-    @staticmethod
-    def _loop_info(e, analysis) -> dict:
-        info = {"file": Path(e.loop.path).name, "n_frames": int(analysis.n_frames), "fps": float(analysis.fps)}
-        try:
-            info["sha256"] = e.loop.content_hash()
-        except Exception:  # noqa: BLE001 - identity is a safety net, not a requirement
-            pass
-        return info
-
-    @staticmethod
-    def _same_loop(e, c) -> bool:
-        want = (c.state.get("loop") or {}).get("sha256")
-        if not want:
-            return True
-        try:
-            return e.loop.content_hash() == want
-        except Exception:  # noqa: BLE001
-            return True
-
-    def _set_aside(self, e) -> None:
-        """Corrections made on another file of the same name: keep them beside, start afresh."""
-        _, path = load_state(e.loop.path)
-        kept = ""
-        if path is not None:
-            aside = path.with_name(path.name + ".other-file")
-            try:
-                shutil.copy2(path, aside)
-                kept = f" (kept as {aside})"
-            except OSError:
-                kept = f" (left in {path} until the first new edit)"
-        self.win.show_error(f"{e.name}: the saved corrections belong to a different file of this name; "
-                            f"not applied{kept}")
-
-    def set_user(self, name: str) -> None:
-        for e in self.win.entries.values():
-            if e.corrections is not None:
-                e.corrections.user = name
-
-    # -- saving -------------------------------------------------------------------------------------
-    def _saved(self, key: str, path, used_fallback: bool) -> None:
-        self._save_result[key] = ("ok", Path(path), bool(used_fallback))
-        self.unsaved.discard(key)
-        if used_fallback:
-            self._set_save_state(key, "✓ saved (per-user folder)",
-                                 f"Corrections saved to {path}: the study folder is read-only", theme.OK)
-        else:
-            self._set_save_state(key, "✓ saved", f"Corrections saved to {path}", theme.OK)
-
-    def _save_failed(self, key: str, exc: SaveError) -> None:
-        self._save_result[key] = ("error", " ".join(str(exc).split()))
-        self.unsaved.add(key)
-        self._set_save_state(key, "⚠ not saved", str(exc), theme.ERROR)
-
-    def _set_save_state(self, key: str, text: str, tip: str, color: str) -> None:
-        self._save_state[key] = (text, tip, color)
-        if key == self.win.current_key:
-            self.show_save_state()
-
-    def show_save_state(self) -> None:
-        """The status-bar save indicator of the loop on screen."""
-        text, tip, color = self._save_state.get(self.win.current_key or "", ("", "", theme.MUTED))
-        lab = self.win.save_label
-        lab.setText(text)
-        lab.setToolTip(tip)
-        lab.setStyleSheet(f"color: {color};" + (" font-weight: 600;" if color == theme.ERROR else ""))
-
-    def _save_note(self, key: str) -> tuple[str, bool]:
-        r = self._save_result.pop(key, None)
-        if r is None:
-            return "", False
-        if r[0] == "error":
-            return f" · {r[1]}", True
-        if r[2]:
-            return f" · saved to {r[1]} (study folder is read-only)", False
-        return " · saved", False
 
     # -- mode -------------------------------------------------------------------------------------
     def available(self) -> bool:
@@ -220,51 +128,48 @@ class CorrectionController(QObject):
     def set_active(self, on: bool) -> None:
         on = bool(on) and self.available()
         if on == self.active:
-            self.win.act_correct.setChecked(on)
             return
+        self._switch(on)
+        self.host.request_redraw()
+        if on:
+            self.host.set_status("Correction mode: drag ▼ ED / ▲ ES markers on the timeline, or D / S to set them "
+                                 "here · on ED/ES frames drag the tracing · A add beat · X exclude · "
+                                 "Ctrl+Z undo · Esc cancel · E leaves")
+        else:
+            self.host.set_status("Correction mode off")
+        self.host.actions_changed()
+
+    def _switch(self, on: bool) -> None:
         if not on:
             self.cancel()
         self.active = on
-        self.win.act_correct.setChecked(on)
         if on:
-            self.win.player.pause()
-        self.win.player.set_correction_mode(on)
-        self.win.timeline.set_editable(on)
-        self.refresh()
-        if on:
-            self.win.set_status("Correction mode: drag ▼ ED / ▲ ES markers on the timeline, or D / S to set them "
-                                "here · on ED/ES frames drag the tracing · A add beat · X exclude · "
-                                "Ctrl+Z undo · Esc cancel · E leaves")
-        else:
-            self.win.set_status("Correction mode off")
+            self.host.player.pause()
+        self.host.player.set_correction_mode(on)
+        self.host.timeline.set_editable(on)
         self.modeChanged.emit(on)
-        self.win._update_actions()
 
-    def loop_changed(self, refresh: bool = True) -> None:
-        """The window shows another loop (or the same one re-analysed); ``refresh=False`` when
-        the caller has just shown its results."""
+    def loop_changed(self) -> None:
+        """The window shows another loop (or the same one re-analysed): an edit in progress ends,
+        and so does the mode where there is nothing to correct. Draws nothing: the window draws
+        the loop next (and calls `draw`)."""
         self.editor.cancel()
-        self.win.timeline.cancel_drag()
+        self.host.timeline.cancel_drag()
         self.target = None
-        self.show_save_state()
         if self.active and not self.available():
-            self.set_active(False)
-        elif refresh:
-            self.refresh()
+            self._switch(False)
+            self.host.set_status("Correction mode off")
+            self.host.actions_changed()
 
     # -- showing ----------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Bring player, timeline and summary in line with the current loop's corrections."""
-        e = self.entry()
-        c = None if e is None else e.corrections
-        if c is None or e.analysis is None:
+    def draw(self, values) -> None:
+        """The correction part of the window's drawing of the loop on screen: the tracing editor
+        and the live box of the current beat (``values``: its corrected beats; None without)."""
+        if values is None:
             self.editor.hide()
-            self.win.player.set_overlay_suppressed(False)
-            self.win.summary.show_live(None, "")
+            self.host.player.set_overlay_suppressed(False)
+            self.host.summary.show_live(None, "")
             return
-        values = c.values()
-        summary = c.summary_of(values)
-        self.win.show_corrected(e, values, summary)
         self._update_editor(values)
         self._update_live(values)
 
@@ -289,19 +194,19 @@ class CorrectionController(QObject):
             for v in values:
                 if v.id == self.target[1]:
                     return v
-        return active_beat(values, self.win.player.current)
+        return active_beat(values, self.host.player.current)
 
     def _update_live(self, values, live: bool = False) -> None:
         e = self.entry()
         if not self.active or e is None or e.analysis is None:
-            self.win.summary.show_live(None, "")
-            self.win.timeline.set_active_beat(None, None)
+            self.host.summary.show_live(None, "")
+            self.host.timeline.set_active_beat(None, None)
             return
         v = self.active_value(values)
         if v is None:
-            self.win.summary.show_live(None, "")
-            self.win.timeline.set_active_beat(None, None)
-            self.win.summary.select_beat_row(None)
+            self.host.summary.show_live(None, "")
+            self.host.timeline.set_active_beat(None, None)
+            self.host.summary.select_beat_row(None)
             return
         editing, hint = "", ""
         if self.target is not None and self.target[1] == v.id:
@@ -310,9 +215,9 @@ class CorrectionController(QObject):
                     "Esc cancels") if self.editor.redrawing else EDIT_HINT
         else:
             hint = "[ and ] go to its ED / ES frames to edit the tracings\nD / S move its ED / ES to this frame"
-        self.win.summary.show_live(v, e.analysis.volume_unit, editing, live=live, hint=hint)
-        self.win.summary.select_beat_row(v.number)
-        self.win.timeline.set_active_beat(v.ed_frame, v.es_frame)
+        self.host.summary.show_live(v, e.analysis.volume_unit, editing, live=live, hint=hint)
+        self.host.summary.select_beat_row(v.number)
+        self.host.timeline.set_active_beat(v.ed_frame, v.es_frame)
 
     # -- the tracing editor ---------------------------------------------------------------------------
     def to_display(self, pts) -> np.ndarray:
@@ -322,7 +227,7 @@ class CorrectionController(QObject):
         return self.entry().loop.transform.to_grid_points(np.asarray(pts, float) - 0.5)
 
     def _editor_target(self, values):
-        f = self.win.player.current
+        f = self.host.player.current
         hits = [(v, ph) for v in values for ph in ("es", "ed") if getattr(v, f"{ph}_frame") == f]
         if not hits:
             return None
@@ -356,7 +261,7 @@ class CorrectionController(QObject):
         if not self.active or e is None or e.corrections is None:
             self.target = None
             ed.hide()
-            self.win.player.set_overlay_suppressed(False)
+            self.host.player.set_overlay_suppressed(False)
             return
         if ed.busy and not force:
             return
@@ -364,23 +269,23 @@ class CorrectionController(QObject):
         if hit is None:
             self.target = None
             ed.hide()
-            self.win.player.set_overlay_suppressed(False)
-            self.win._update_actions()
+            self.host.player.set_overlay_suppressed(False)
+            self.host.actions_changed()
             return
         v, phase = hit
         beat = e.corrections.beat(v.id)
         contour, apex, base = self.grid_tracing(beat, phase)
-        self.target = (e.key, v.id, phase, self.win.player.current)
+        self.target = (e.key, v.id, phase, self.host.player.current)
         color = theme.ED_COLOR if phase == "ed" else theme.ES_COLOR
         ed.set_tracing(None if contour is None else self.to_display(contour),
                        None if apex is None else self.to_display(apex),
                        None if base is None else self.to_display(base), color)
         ed.show()
-        self.win.player.set_overlay_suppressed(contour is not None)
+        self.host.player.set_overlay_suppressed(contour is not None)
         if contour is None:
-            self.win.set_status(f"No model tracing on frame {self.win.player.current}: press R and click "
-                                "points around the LV to draw one")
-        self.win._update_actions()
+            self.host.set_status(f"No model tracing on frame {self.host.player.current}: press R and click "
+                                 "points around the LV to draw one")
+        self.host.actions_changed()
 
     def _grid_geometry(self):
         pts, apex, base = self.editor.geometry()
@@ -399,7 +304,7 @@ class CorrectionController(QObject):
         except (KeyError, ValueError):
             return
         e = self.entry()
-        self.win.summary.show_analysis(e.analysis, e.name, values, summary)
+        self.host.summary.show_analysis(e.analysis, e.name, values, summary)
         self._update_live(values, live=True)
 
     def _on_editor_commit(self, kind: str) -> None:
@@ -409,60 +314,46 @@ class CorrectionController(QObject):
         _, beat_id, phase, _ = self.target
         pts, apex, base = self._grid_geometry()
         if kind == "redraw" or apex is None or base is None:
-            axis = self._axis_for(pts)
+            axis = outline_axis(pts)
             if axis is not None and (kind == "redraw" or apex is None or base is None):
                 apex, base = axis
         if apex is None or base is None:
-            self.win.show_error("Could not find the long axis of this outline: draw it around the whole LV")
+            self.host.show_error("Could not find the long axis of this outline: draw it around the whole LV")
             self._update_editor(c.values(), force=True)
             return
         try:
             c.set_tracing(beat_id, phase, pts, apex, base)
         except (ValueError, KeyError) as exc:
-            self.win.show_error(f"Tracing not changed: {exc}")
+            self.host.show_error(f"Tracing not changed: {exc}")
             self._update_editor(c.values(), force=True)
-            self.refresh()
-
-    @staticmethod
-    def _axis_for(grid_pts):
-        """Apex and annulus midpoint of a freshly drawn outline (as the model's tracings find them)."""
-        p = np.asarray(grid_pts, float)
-        if len(p) < 3:
-            return None
-        mask = polygon_mask(np.rint(p[:, 0]).astype(int), np.rint(p[:, 1]).astype(int), (112, 112))
-        t = tracing_from_mask(mask)
-        if t is None:
-            return None
-        return t.axis[:2].copy(), t.axis[2:].copy()
+            self.host.request_redraw()
 
     def _on_editor_cancelled(self) -> None:
-        self.win.set_status("Edit cancelled")
-        self.refresh()
+        self.host.set_status("Edit cancelled")
+        self.host.request_redraw()
 
     def _on_redraw_changed(self, on: bool) -> None:
         if on:
-            self.win.set_status("Redraw: click points around the LV (right-click removes the last); "
-                                "Enter or double-click closes; Esc cancels")
+            self.host.set_status("Redraw: click points around the LV (right-click removes the last); "
+                                 "Enter or double-click closes; Esc cancels")
         c = self.corrections()
         if c is not None:
             self._update_live(c.values())
-        self.win._update_actions()
+        self.host.actions_changed()
 
     # -- edits ------------------------------------------------------------------------------------
-    def _on_changed(self, key: str, action: str) -> None:
-        """A Corrections listener: every completed edit, undo and redo (after it was saved)."""
-        note, failed = self._save_note(key)
-        e = self.win.entries.get(key)
-        if e is not None and e.item is not None:
-            self.win.study_list.refresh(e)
-        if key == self.win.current_key:
-            self.refresh()
-        self.win._update_actions()
-        self.win.set_status(f"{self._last_message or describe(action)}{note}", error=failed)
+    def _on_session(self, ev: SessionEvent) -> None:
+        """Every completed edit, undo and redo of any loop, after it was saved."""
+        if ev.kind != EventKind.EDITED:
+            return
+        e = self.host.session.get(ev.key)
+        note, failed = save_note(e.saved if e is not None else None)
+        if ev.key == self.host.session.current_key:
+            self.host.request_redraw()
+        self.host.actions_changed()
+        self.host.set_status(f"{self._last_message or describe(ev.action)}{note}", error=failed)
         self._last_message = ""
-        self.changed.emit(key, action)
-
-    _last_message = ""
+        self.changed.emit(ev.key, ev.action)
 
     def _apply(self, message: str, fn, *args) -> bool:
         """Run one Corrections edit; a refused one (ValueError) becomes a message, nothing else."""
@@ -476,7 +367,7 @@ class CorrectionController(QObject):
             fn(*args)
         except (ValueError, KeyError) as exc:
             self._last_message = ""
-            self.win.show_error(str(exc).strip("'\""))
+            self.host.show_error(str(exc).strip("'\""))
             return False
         self._last_message = ""
         return True
@@ -485,10 +376,10 @@ class CorrectionController(QObject):
         c = self.corrections()
         if c is None:
             return False
-        f = self.win.player.current
+        f = self.host.player.current
         v = active_beat(c.values(), f)
         if v is None:
-            self.win.show_error("No beat here: press A to add one with its ED on this frame")
+            self.host.show_error("No beat here: press A to add one with its ED on this frame")
             return False
         return self.move_marker(v.id, phase, f)
 
@@ -503,14 +394,14 @@ class CorrectionController(QObject):
         num = next((v.number for v in c.values() if v.id == beat_id), beat_id)
         old = b[f"{phase}_frame"]
         if frame == old:
-            self.win.set_status(f"Beat {num}: {PHASE_NAME[phase]} is already on frame {frame}")
+            self.host.set_status(f"Beat {num}: {PHASE_NAME[phase]} is already on frame {frame}")
             return False
         if phase == "ed" and frame >= b["es_frame"]:
-            self.win.show_error(f"Beat {num}: ED must come before its ES (frame {b['es_frame']}); "
-                                "A adds a new beat starting here")
+            self.host.show_error(f"Beat {num}: ED must come before its ES (frame {b['es_frame']}); "
+                                 "A adds a new beat starting here")
             return False
         if phase == "es" and frame <= b["ed_frame"]:
-            self.win.show_error(f"Beat {num}: ES must come after its ED (frame {b['ed_frame']})")
+            self.host.show_error(f"Beat {num}: ES must come after its ED (frame {b['ed_frame']})")
             return False
         return self._apply(f"Beat {num}: {PHASE_NAME[phase]} frame {old} → {frame}", c.set_frame,
                            beat_id, phase, frame)
@@ -520,10 +411,10 @@ class CorrectionController(QObject):
         e = self.entry()
         if c is None or e.analysis is None:
             return False
-        f = self.win.player.current
+        f = self.host.player.current
         es = es_after(e.analysis.areas, f, e.analysis.fps)
         if es is None:
-            self.win.show_error("No room for a beat after the last frame: go to the beat's ED frame first")
+            self.host.show_error("No room for a beat after the last frame: go to the beat's ED frame first")
             return False
         return self._apply(f"Beat added: ED frame {f}, ES frame {es} (smallest LV area after it) — "
                            "drag its ▲ or press S on the right frame to adjust", c.add_beat, f, es)
@@ -545,7 +436,7 @@ class CorrectionController(QObject):
             return self._apply(f"Beat {v.number} included in the average again", c.include, v.id)
         if reason is not None:
             return self._apply(f"Beat {v.number} excluded: {reason}", c.exclude, v.id, reason)
-        dlg = ExcludeDialog(v.number, self.win)
+        dlg = ExcludeDialog(v.number, self.host.player.window())
         self.exclude_dialog = dlg
 
         def done(result: int, beat_id=v.id, number=v.number) -> None:
@@ -567,7 +458,7 @@ class CorrectionController(QObject):
             self.editor.cancel()
             return True
         if not c.can_undo():
-            self.win.set_status("Nothing to undo")
+            self.host.set_status("Nothing to undo")
             return False
         self._last_message = "Undone"
         return c.undo()
@@ -577,7 +468,7 @@ class CorrectionController(QObject):
         if c is None:
             return False
         if not c.can_redo():
-            self.win.set_status("Nothing to redo")
+            self.host.set_status("Nothing to redo")
             return False
         self._last_message = "Redone"
         return c.redo()
@@ -591,130 +482,24 @@ class CorrectionController(QObject):
 
     def delete_point(self) -> None:
         if not self.editor.delete_hovered() and self.editor.isVisible():
-            self.win.set_status("Point at a tracing point to delete it (or right-click it)")
+            self.host.set_status("Point at a tracing point to delete it (or right-click it)")
 
     def cancel(self) -> bool:
         """Esc: the drag or redraw in progress, or a marker drag on the timeline."""
         done = self.editor.cancel()
-        if self.win.timeline.cancel_drag():
+        if self.host.timeline.cancel_drag():
             done = True
-            self.win.set_status("Marker move cancelled")
+            self.host.set_status("Marker move cancelled")
             c = self.corrections()
             if c is not None:
-                self.refresh()
+                self.host.request_redraw()
         return done
 
     # -- timeline markers ---------------------------------------------------------------------------
     def _on_marker_dragged(self, beat_id: int, phase: str, frame: int) -> None:
-        self.win._seek_paused(frame)
+        self.host.seek(frame)
 
     def _on_marker_moved(self, beat_id: int, phase: str, frame: int) -> None:
         if not self.move_marker(beat_id, phase, frame):
-            self.refresh()
-        self.win._seek_paused(frame)
-
-    # -- export -----------------------------------------------------------------------------------------
-    def export_dialog_open(self) -> None:
-        if not self.win.study_path:
-            self.win.show_error("Open a study first")
-            return
-        default = str(Path(self.win.study_path).with_name(Path(self.win.study_path).name + "_echonet"))
-        dlg = ExportCorrectionsDialog(default, self.win)
-        self.export_dialog = dlg
-
-        def done(result: int) -> None:
-            self.export_dialog = None
-            if result == QDialog.DialogCode.Accepted:
-                folder, split, uncorrected = dlg.values()
-                self.export(folder, split, uncorrected)
-            dlg.deleteLater()
-
-        dlg.finished.connect(done)
-        dlg.open()
-
-    def export(self, out_dir, split: str = "TRAIN", include_uncorrected: bool = False) -> bool:
-        """Write the study's corrected loops as an EchoNet dataset (in a thread; ``exported`` at the end)."""
-        win = self.win
-        if not win.study_path:
-            win.show_error("Open a study first")
-            return False
-        if self._exporting:
-            win.show_error("An export is already running")
-            return False
-        from echoviewer.export.echonet_export import export_study
-
-        study = win.study_path
-        analyses = {k: e.analysis for k, e in win.entries.items() if e.analysis is not None}
-        factory = win.analyzer_factory
-        settings = win.settings.analysis_settings()
-        user = win.settings.audit_name()
-        n_loops = sum(1 for e in win.entries.values() if e.loop is not None)
-        unsaved = [win.entries[k].name for k in sorted(self.unsaved) if k in win.entries]
-        relay = _Relay(self)
-        self._relay = relay
-        count = {"n": 0}
-
-        def on_progress(msg: str) -> None:
-            count["n"] += 1
-            win.progress.setValue(count["n"])
-            win.set_status(msg)
-
-        def on_done(res) -> None:
-            self._exporting = False
-            win.progress.hide()
-            text = result_text(res)
-            if unsaved:
-                text += "\n\nThe last edits of these loops could not be saved, so the export has their last " \
-                        "saved state: " + ", ".join(unsaved)
-            win.set_status(text.splitlines()[0], error=not res.exported)
-            self._show_message("Export corrections", text, warn=not res.exported)
-            self.exported.emit(res)
-
-        def on_error(msg: str) -> None:
-            self._exporting = False
-            win.progress.hide()
-            win.show_error(f"Export failed: {msg}")
-            self._show_message("Export corrections", f"Export failed: {msg}", warn=True)
-            self.exported.emit(msg)
-
-        relay.progress.connect(on_progress)
-        relay.done.connect(on_done)
-        relay.error.connect(on_error)
-        state = {"analyzer": None}
-
-        def analyze(loop):
-            a = analyses.get(str(loop.path))
-            if a is not None:
-                return a
-            if state["analyzer"] is None:  # a loop the window has not analysed yet
-                state["analyzer"] = factory(settings)
-            return state["analyzer"].analyze(loop)
-
-        def work() -> None:
-            try:
-                res = export_study(study, out_dir, analyze, split=split, include_uncorrected=include_uncorrected,
-                                   user=user, log=relay.progress.emit)
-            except Exception as exc:  # noqa: BLE001 - reported in the window
-                relay.error.emit(" ".join(str(exc).split()) or type(exc).__name__)
-                return
-            finally:
-                close = getattr(state["analyzer"], "close", None)  # ends an analysis process
-                if close is not None:
-                    close()
-            relay.done.emit(res)
-
-        self._exporting = True
-        win.progress.setRange(0, max(1, n_loops))
-        win.progress.setValue(0)
-        win.progress.setFormat("export %v/%m")
-        win.progress.show()
-        win.set_status(f"Exporting corrections to {out_dir}…")
-        threading.Thread(target=work, name="echoviewer-export", daemon=True).start()
-        return True
-
-    def _show_message(self, title: str, text: str, warn: bool = False) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information, title, text,
-                          QMessageBox.StandardButton.Ok, self.win)
-        self.message_box = box
-        box.finished.connect(lambda _r: setattr(self, "message_box", None))
-        box.open()
+            self.host.request_redraw()
+        self.host.seek(frame)

@@ -23,9 +23,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsObject
 
+from echoviewer.analysis.contour import nearest_edge
 from echoviewer.analysis.tracing import tracing_from_contour
 from echoviewer.ui import theme
-from echoviewer.ui.helpers import nearest_edge
 
 AXIS_COLOR = "#63e6be"
 HANDLE_R = 3.6  # screen px

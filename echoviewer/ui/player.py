@@ -22,18 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from echoviewer import DEMO_LABEL
+from echoviewer.analysis.beat_lookup import beat_frames, heart_phase, next_marker
+from echoviewer.analysis.contour import contour_path
+from echoviewer.errors import one_line
 from echoviewer.io.prefetch import FramePrefetcher
 from echoviewer.ui import icons, theme
 from echoviewer.ui.editor import TracingEditor
-from echoviewer.ui.helpers import (
-    NativeMaskCache,
-    PlaybackClock,
-    beat_frames,
-    contour_path,
-    heart_phase,
-    next_marker,
-    overlay_rgba,
-)
+from echoviewer.ui.overlay import NativeMaskCache, overlay_rgba
+from echoviewer.ui.playback import PlaybackClock
 
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
 #: Frames decoded ahead of the playhead while playing (a few: the loop's cache is bounded).
@@ -434,7 +430,7 @@ class CinePlayer(QWidget):
         except Exception as exc:  # noqa: BLE001 - a bad frame must not take the viewer down
             self.pause()
             img = np.zeros((int(self.loop.height), int(self.loop.width)), np.uint8)
-            self.frameError.emit(f"frame {i + 1}: {' '.join(str(exc).split())}")
+            self.frameError.emit(f"frame {i + 1}: {one_line(str(exc))}")
         # levels=None for 8-bit frames: with (0, 255) pyqtgraph rescales every RGB frame to the
         # same values (0.8 ms a frame)
         self.image.setImage(img, autoLevels=False, levels=None if img.dtype == np.uint8 else (0, 255))

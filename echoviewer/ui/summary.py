@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from echoviewer import DEMO_LABEL
-from echoviewer.ui import theme
 from echoviewer.analysis.ef_categories import DEFAULT_CATEGORIES, ef_category
-from echoviewer.ui.helpers import format_ef, loop_corrected
+from echoviewer.formatting import format_ef
+from echoviewer.session import loop_corrected
+from echoviewer.ui import theme
 
 
 def category_color(label: str, table) -> str:

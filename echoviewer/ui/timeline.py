@@ -16,8 +16,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem
 
+from echoviewer.session import loop_corrected
 from echoviewer.ui import theme
-from echoviewer.ui.helpers import loop_corrected
 
 ED_SYMBOL = "t"  # triangle pointing down: the LV is largest
 ES_SYMBOL = "t1"  # triangle pointing up: the LV is smallest

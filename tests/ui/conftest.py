@@ -58,9 +58,10 @@ def make_window(qtbot, qsettings):
 
 
 def wait_all_analysed(qtbot, win, timeout=10000):
-    from echoviewer.ui.study import DONE, ERROR, UNREADABLE
+    from echoviewer.session import LoopState
 
     qtbot.waitUntil(
-        lambda: win.entries and all(e.state in (DONE, ERROR, UNREADABLE) for e in win.entries.values()),
+        lambda: win.entries and all(e.state in (LoopState.DONE, LoopState.FAILED, LoopState.UNREADABLE)
+                                    for e in win.entries.values()),
         timeout=timeout,
     )

@@ -91,12 +91,12 @@ def sidecar(loop):
 def test_correction_mode_by_key_and_toolbar_button(win, qtbot):
     assert not win.corrector.active and not win.player.mode_label.isVisible()
     key(qtbot, win, Qt.Key.Key_E)
-    assert win.corrector.active and win.act_correct.isChecked()
+    assert win.corrector.active and win.act.correct.isChecked()
     assert win.player.mode_label.isVisible() and win.timeline.editable
     assert win.summary.live.isVisible()  # the beat being edited, with its values
     key(qtbot, win, Qt.Key.Key_E)
     assert not win.corrector.active and not win.timeline.editable and not win.summary.live.isVisible()
-    button = win.findChild(QToolBar, "mainToolbar").widgetForAction(win.act_correct)
+    button = win.findChild(QToolBar, "mainToolbar").widgetForAction(win.act.correct)
     assert button.isCheckable()
     qtbot.mouseClick(button, L)
     assert win.corrector.active and button.isChecked()
@@ -167,6 +167,21 @@ def test_drag_a_contour_point_recomputes_ef_live_and_commits_on_release(win, qtb
     assert "✎" in win.summary.beats.item(0, 0).text()
     assert win.summary.ef_value.text().startswith(f"{c.summary().ef_mean:.1f}")
     assert "model" in win.summary.model_line.text()
+
+
+def test_a_drag_right_after_a_result_is_drawn_is_committed(win, qtbot):
+    """A result for the loop on screen is drawn a moment after it arrives; the tracing the editor
+    shows then must be the one an edit commits to (the deferred drawing used to leave the editor
+    showing a tracing while the controller had forgotten its target: the next drag was dropped)."""
+    enter_mode(qtbot, win)
+    win.player.seek(20)
+    e = win.current_entry()
+    win.view.finished(e, e.analysis)  # as when the loop's result arrives
+    qtbot.wait(30)  # ... and is drawn
+    assert win.player.editor.isVisible() and win.corrector.target == (e.key, 1, "es", 20)
+    start = handle_pos(win, ("point", lateral_point(win)))
+    drag(qtbot, win.player.view.viewport(), start, start + QPoint(25, 0))
+    assert [a["action"] for a in e.corrections.audit] == ["trace_es"]
 
 
 def test_esc_cancels_a_drag_in_progress(win, qtbot):
@@ -359,7 +374,7 @@ def test_undo_and_redo_keys_restore_exact_states(win, qtbot):
     for k in (2, 1, 0):
         key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         assert beats(c) == states[k]
-    assert not win.act_undo.isEnabled() and win.act_redo.isEnabled()  # nothing left to undo
+    assert not win.act.undo.isEnabled() and win.act.redo.isEnabled()  # nothing left to undo
     key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert beats(c) == states[0]
     win.player.seek(20)
@@ -370,9 +385,9 @@ def test_undo_and_redo_keys_restore_exact_states(win, qtbot):
     win.player.seek(20)
     np.testing.assert_allclose(win.player.editor.geometry()[0], geom1[0], atol=1e-3)
     # the Edit menu and toolbar actions do the same
-    win.act_undo.trigger()
+    win.act.undo.trigger()
     assert beats(c) == states[2]
-    win.act_redo.trigger()
+    win.act.redo.trigger()
     assert beats(c) == states[3]
     actions = [a["action"] for a in c.audit]
     assert actions[:3] == ["trace_es", "move_es", "exclude"] and actions.count("undo") == 4
@@ -458,7 +473,7 @@ def test_autosave_after_each_edit_and_restore_when_reopened(make_window, study_d
     assert c2 is not c and c2.state["beats"] == state
     assert win2.save_label.text() == "✎ restored" and "restored 3 corrections" in win2.save_label.toolTip()
     assert win2.summary.ef_value.text().startswith(f"{ef:.1f}") and "✎" in win2.summary.model_line.text()
-    assert "✎" in win2.current_entry().item.text()
+    assert "✎" in win2.study_list.item_for(win2.current_key).text()
     enter_mode(qtbot, win2)
     win2.player.seek(22)
     np.testing.assert_allclose(win2.corrector.to_grid(win2.player.editor.points), contour, atol=1e-6)
@@ -529,7 +544,7 @@ def test_csv_report_has_model_and_corrected_values(win, qtbot, tmp_path):
     key(qtbot, win, Qt.Key.Key_S)
     win.player.seek(45)
     win.corrector.toggle_exclude("foreshortened")
-    out = win.export_report("loop", str(tmp_path / "r.csv"))
+    out = win.exports.export_report("loop", str(tmp_path / "r.csv"))
     rows = list(csv.DictReader(out.open()))
     b1, b2, b3, mean = rows
     vals = {v.id: v for v in c.values()}
@@ -541,7 +556,7 @@ def test_csv_report_has_model_and_corrected_values(win, qtbot, tmp_path):
     assert float(mean["ef_corrected"]) == pytest.approx(c.summary().ef_mean, abs=0.006)
     assert mean["ef_model"] == f"{c.analysis.ef_mean:.2f}"
     # the other loop, uncorrected, in the study report
-    study = win.export_report("study", str(tmp_path / "s.csv"))
+    study = win.exports.export_report("study", str(tmp_path / "s.csv"))
     other = [r for r in csv.DictReader(study.open()) if r["file"].endswith("a4c_1.avi")]
     assert {r["corrected"] for r in other} == {"0"}
 
@@ -554,21 +569,100 @@ def test_export_corrections(win, qtbot, tmp_path, monkeypatch, study_dir):
     dlg.split.setCurrentText("VAL")
     dlg.include_uncorrected.setChecked(True)
     assert dlg.values() == (str(tmp_path / "x"), "VAL", True)
-    win.act_export_corr.trigger()
-    assert win.corrector.export_dialog is not None
-    win.corrector.export_dialog.reject()
+    dlg.folder.setText("  ")
+    assert not dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()  # no folder, no export
+    # File > Export corrections…, then Cancel: nothing is written
+    win.act.export_corr.trigger()
+    dlg = win.exports.export_dialog
+    assert dlg is not None and dlg.isVisible()
+    assert dlg.folder.text() == str(study_dir.with_name("study_echonet"))  # beside the study
+    qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Cancel), L)
+    qtbot.waitUntil(lambda: win.exports.export_dialog is None, timeout=5000)
+    assert not study_dir.with_name("study_echonet").exists()
     enter_mode(qtbot, win)
     win.player.seek(24)
     key(qtbot, win, Qt.Key.Key_S)
+    # again, through the dialog's Export button, into a folder of our choosing
     out = tmp_path / "dataset"
-    with qtbot.waitSignal(win.corrector.exported, timeout=20000) as sig:
-        assert win.corrector.export(out, "VAL", False)
+    win.act.export_corr.trigger()
+    dlg = win.exports.export_dialog
+    dlg.folder.setText(str(out))
+    dlg.split.setCurrentText("VAL")
+    with qtbot.waitSignal(win.exports.exported, timeout=20000) as sig:
+        qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), L)
     res = sig.args[0]
-    assert res.exported == [str(loops[0].path)] and res.skipped[0][0] == str(loops[1].path)
+    assert win.exports.export_dialog is None
+    assert res.out_dir == out and res.exported == [str(loops[0].path)] and res.skipped[0][0] == str(loops[1].path)
+    assert sorted(p.name for p in out.iterdir()) == ["ExportAudit.json", "FileList.csv", "Videos", "VolumeTracings.csv"]
+    assert [p.name for p in (out / "Videos").iterdir()] == ["a4c_0.avi"]
     rows = list(csv.DictReader((out / "FileList.csv").open()))
-    assert len(rows) == 1 and rows[0]["Split"] == "VAL"
+    assert len(rows) == 1 and rows[0]["Split"] == "VAL" and rows[0]["FileName"] == "a4c_0"
     assert float(rows[0]["EF"]) == pytest.approx(pick_beat(corr(win).values()).ef, abs=1e-5)  # the traced beat's
     audit = json.loads((out / "ExportAudit.json").read_text())
     assert audit["loops"][0]["audit"][0]["action"] == "move_es"
     assert "Exported 1 loop" in win.status_label.text()
-    assert win.corrector.message_box is not None and "Skipped 1" in win.corrector.message_box.text()
+    assert win.exports.message_box is not None and "Skipped 1" in win.exports.message_box.text()
+
+
+# -- the controller's interface ---------------------------------------------------------------------
+def test_the_controller_needs_only_its_host_interface(qtbot, study_dir):
+    """CorrectionController drives a host that has exactly CorrectionHost's members (no window):
+    anything else it reached for would raise AttributeError."""
+    from echoviewer.pipeline.results import AnalysisSettings
+    from echoviewer.session import StudySession
+    from echoviewer.ui.correction import CorrectionController
+    from echoviewer.ui.player import CinePlayer
+    from echoviewer.ui.summary import SummaryPanel
+    from echoviewer.ui.timeline import TimelineWidget
+    from tests.ui.fakes import fake_analysis, grid_mask
+
+    class Host:
+        def __init__(self):
+            self.session = StudySession(AnalysisSettings(), user="tester")
+            self.player, self.timeline, self.summary = CinePlayer(), TimelineWidget(), SummaryPanel()
+            self.messages, self.redraws = [], 0
+
+        def current_entry(self):
+            return self.session.current
+
+        def seek(self, frame):
+            self.player.seek(frame)
+
+        def set_status(self, text, error=False):
+            self.messages.append(text)
+
+        def show_error(self, text):
+            self.messages.append(text)
+
+        def request_redraw(self):
+            self.redraws += 1
+            values = self.current_entry().corrections.values()
+            self.player.set_beats(values)
+            controller.draw(values)
+
+        def actions_changed(self):
+            pass
+
+    host = Host()
+    for w in (host.player, host.timeline, host.summary):
+        qtbot.addWidget(w)
+    controller = CorrectionController(host)
+    host.player.frameChanged.connect(controller.on_frame)  # (the window's wiring)
+    loop = FakeLoop(study_dir / "a4c.avi", n_frames=120, height=240, width=320)
+    key = str(loop.path)
+    host.session.open(study_dir, [loop])
+    e = host.session.select(key)
+    host.player.set_loop(loop, e.mask)
+    host.session.started(key)
+    host.session.finished(key, fake_analysis(loop, np.stack([grid_mask(i, loop.fps) for i in range(120)])))
+    controller.set_active(True)
+    assert controller.active and host.redraws == 1 and host.player.mode_label.isVisibleTo(host.player)
+    host.player.seek(20)  # ES of beat 1: its tracing is editable
+    assert host.player.editor.isVisible() and controller.target == (key, 1, "es", 20)
+    host.player.seek(24)
+    assert controller.set_frame_here("es")
+    assert e.corrections.beat(1)["es_frame"] == 24 and host.redraws == 2
+    assert host.messages[-1] == "Beat 1: ES frame 20 → 24 · saved"
+    assert controller.undo() and e.corrections.beat(1)["es_frame"] == 20
+    controller.set_active(False)
+    assert not controller.active and host.messages[-1] == "Correction mode off"

@@ -60,20 +60,22 @@ def test_real_study_folder(real_study, real_window, qtbot):
     assert keys == ["a4c_1.avi", "a4c_2.avi", "broken.avi"]
     bad = win.entries[str(real_study / "broken.avi")]
     assert bad.state == "unreadable" and bad.message  # the reader's one-line reason
-    assert "unreadable: " + bad.message in bad.item.text()
-    assert str(real_study / "broken.avi") in bad.item.toolTip() and bad.message in bad.item.toolTip()
+    row = win.study_list.item_for(bad.key)
+    assert "unreadable: " + bad.message in row.text()
+    assert str(real_study / "broken.avi") in row.toolTip() and bad.message in row.toolTip()
     wait_all_analysed(qtbot, win)
     e = win.entries[str(real_study / "a4c_1.avi")]
     lp = e.loop
     assert isinstance(lp, io.Loop)
-    assert "40 frames" in e.item.text() and "50 fps" in e.item.text()
+    row = win.study_list.item_for(e.key)
+    assert "40 frames" in row.text() and "50 fps" in row.text()
     win.player.seek(10)
     img = win.player.image.image
     assert img.shape[:2] == (lp.height, lp.width)
     assert np.array_equal(img, lp.frame(10))
     expected = lp.transform.mask_to_native(e.analysis.masks[10], (lp.height, lp.width))
     assert np.array_equal(win.player.overlay.image[..., 3] > 0, expected)
-    assert not e.item.icon().isNull()
+    assert not row.icon().isNull()
 
 
 def test_opening_a_file_opens_its_folder_with_that_loop_first(real_study, real_window, qtbot):
@@ -127,7 +129,7 @@ def test_only_the_loop_on_screen_keeps_its_file_and_decoded_frames(real_study, r
     assert win.open_study(real_study / "a4c_1.avi")
     first = win.player.loop
     other = win.entries[str(real_study / "a4c_2.avi")]
-    qtbot.waitUntil(lambda: not win._thumb_timer.isActive(), timeout=5000)  # its thumbnail is read ...
+    qtbot.waitUntil(lambda: not win.study_list.thumbnails_pending(), timeout=5000)  # its thumbnail is read ...
     assert held(other.loop.path) in (False, None) and not other.loop.is_cached(0)  # ... and let go
     for f in (30, 3, 4, 5):
         win.player.seek(f)

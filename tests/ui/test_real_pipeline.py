@@ -81,8 +81,8 @@ def phantom_study(tmp_path_factory):
 
 @pytest.mark.slow
 def test_real_pipeline_results_in_the_window(phantom_study, weights_dir, qtbot, qsettings, tmp_path, monkeypatch):
+    from echoviewer.session import LoopState
     from echoviewer.ui.main_window import MainWindow
-    from echoviewer.ui.study import DONE
 
     monkeypatch.setenv("ECHOVIEWER_HOME", str(tmp_path / "home"))
     win = MainWindow(qsettings=qsettings, overrides={"device": "cpu"})  # the real Analyzer and scan_study
@@ -92,10 +92,11 @@ def test_real_pipeline_results_in_the_window(phantom_study, weights_dir, qtbot, 
     try:
         assert win.open_study(phantom_study)
         assert len(win.order) == 2
-        qtbot.waitUntil(lambda: all(e.state in (DONE, "error") for e in win.entries.values()), timeout=600_000)
+        qtbot.waitUntil(lambda: all(e.state in (LoopState.DONE, LoopState.FAILED) for e in win.entries.values()),
+                        timeout=600_000)
         for key in win.order:
             e = win.entries[key]
-            assert e.state == DONE, e.message
+            assert e.state == LoopState.DONE, e.message
             win.select_loop(key)
             qtbot.waitUntil(lambda: win.timeline.analysis is e.analysis, timeout=5000)
             a, lp = e.analysis, e.loop
@@ -120,7 +121,7 @@ def test_real_pipeline_results_in_the_window(phantom_study, weights_dir, qtbot, 
             shown[a.path] = (pos["ef"][:, 1].tolist(), win.summary.ef_value.text())
             if a.demo:
                 assert win.summary.demo_banner.isVisibleTo(win.summary)
-        out = win.export_report("study", str(tmp_path / "report.csv"))
+        out = win.exports.export_report("study", str(tmp_path / "report.csv"))
         _check_report_rows(out, [win.entries[k].analysis for k in win.order], shown)
         # the analysis ran in its own process (it never holds this process' GIL), ended on close
         analyzer = win.worker._analyzer
@@ -178,8 +179,8 @@ def test_real_pipeline_corrections_round_trip(phantom_study, weights_dir, qtbot,
 
     from PySide6.QtCore import QPoint, Qt
 
+    from echoviewer.session import LoopState
     from echoviewer.ui.main_window import MainWindow
-    from echoviewer.ui.study import DONE
 
     monkeypatch.setenv("ECHOVIEWER_HOME", str(tmp_path / "home"))
     L, NOMOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
@@ -189,7 +190,8 @@ def test_real_pipeline_corrections_round_trip(phantom_study, weights_dir, qtbot,
         qtbot.addWidget(w)
         w.show()
         assert w.open_study(phantom_study)
-        qtbot.waitUntil(lambda: all(e.state in (DONE, "error") for e in w.entries.values()), timeout=600_000)
+        qtbot.waitUntil(lambda: all(e.state in (LoopState.DONE, LoopState.FAILED) for e in w.entries.values()),
+                        timeout=600_000)
         qtbot.waitUntil(lambda: w.current_entry().corrections is not None, timeout=5000)
         return w
 
@@ -244,7 +246,7 @@ def test_real_pipeline_corrections_round_trip(phantom_study, weights_dir, qtbot,
         assert json.dumps(c.state["beats"]) == states
         sidecar = lp.path.with_name(lp.path.name + ".echoviewer.json")
         assert json.loads(sidecar.read_text())["beats"] == c.state["beats"]
-        out = win.export_report("loop", str(tmp_path / "corrected.csv"))
+        out = win.exports.export_report("loop", str(tmp_path / "corrected.csv"))
         rows = list(csv.DictReader(out.open()))
         added = [r for r in rows if r["beat"] == str(new["id"])]
         assert added and added[0]["corrected"] == "1" and float(added[0]["ef_corrected"]) == pytest.approx(v2.ef, abs=0.01)
@@ -257,6 +259,6 @@ def test_real_pipeline_corrections_round_trip(phantom_study, weights_dir, qtbot,
         win2.select_loop(key)
         c2 = win2.entries[key].corrections
         assert json.dumps(c2.state["beats"]) == states
-        assert "✎" in win2.entries[key].item.text()
+        assert "✎" in win2.study_list.item_for(key).text()
     finally:
         win2.shutdown()

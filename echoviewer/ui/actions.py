@@ -1,0 +1,190 @@
+"""The window's actions (with their keyboard shortcuts), menus and toolbar, and when each is enabled."""
+
+from __future__ import annotations
+
+import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from echoviewer.ui.settings import clear_recent_studies, recent_studies
+
+if TYPE_CHECKING:
+    from echoviewer.ui.main_window import MainWindow
+
+
+class WindowActions:
+    """Every action of the review window (``win.act.<name>``); shortcuts work anywhere in it."""
+
+    def __init__(self, win: MainWindow):
+        self.win = win
+        p, c, x = win.player, win.corrector, win.exports
+        add = self._add
+        self.open = add("&Open study…", lambda: win.open_study_dialog(), QKeySequence.StandardKey.Open,
+                        "Open a folder of echo loops")
+        self.demo = add("Open &demo study", win.open_demo_study, tip="Synthetic phantom study")
+        self.export_loop = add("&Export report (this loop)…", lambda: x.export_report("loop"), "Ctrl+E",
+                               "CSV report of the loop on screen")
+        self.export_study = add("Export report (whole &study)…", lambda: x.export_report("study"), "Ctrl+Shift+E",
+                                "CSV report of every analysed loop")
+        self.png_frame = add("Save &frame as PNG…", lambda: x.save_frame_png(),
+                             tip="The current frame with the LV overlay, at native resolution")
+        self.png_timeline = add("Save &timeline as PNG…", lambda: x.save_timeline_png())
+        self.settings = add("&Settings…", win.open_settings, QKeySequence.StandardKey.Preferences)
+        self.quit = add("&Quit", win.close, QKeySequence.StandardKey.Quit)
+        self.reanalyse = add("&Re-analyse study", lambda: win.reanalyse())
+        self.play = add("Play", p.toggle_play, "Space", "Play / pause (Space)")
+        self.prev = add("Previous frame", lambda: p.step(-1), "Left")
+        self.next = add("Next frame", lambda: p.step(1), "Right")
+        self.first = add("First frame", p.first, "Home")
+        self.last = add("Last frame", p.last, "End")
+        self.prev_beat = add("Previous beat", p.prev_beat, "[")
+        self.next_beat = add("Next beat", p.next_beat, "]")
+        self.overlay = add("LV overlay", p.set_overlay_visible, "O", "Show the LV overlay (O)", checkable=True)
+        self.overlay.setChecked(True)
+        self.fit = add("Fit image", p.fit, "F", "Fit the image to the view (F, or double-click)")
+        p.playingChanged.connect(lambda on: self.play.setText("Pause" if on else "Play"))
+
+        # corrections
+        self.correct = add("✎ &Correction mode", self._set_correction, "E",
+                           "Correct beats and tracings (E): drag markers and points; Esc cancels", checkable=True)
+        c.modeChanged.connect(self.correct.setChecked)
+        self.undo = add("&Undo", c.undo, QKeySequence.StandardKey.Undo, "Undo the last correction (Ctrl+Z)")
+        self.redo = add("&Redo", c.redo, "Ctrl+Shift+Z", "Redo (Ctrl+Shift+Z)")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.set_ed = add("Set &ED of this beat here", lambda: c.set_frame_here("ed"), "D",
+                          "Move the current beat's ED to the frame on screen (D)")
+        self.set_es = add("Set E&S of this beat here", lambda: c.set_frame_here("es"), "S",
+                          "Move the current beat's ES to the frame on screen (S)")
+        self.add_beat = add("&Add a beat here", c.add_beat_here, "A",
+                            "New beat: ED on this frame, ES at the smallest LV area after it (A)")
+        self.delete_beat = add("&Delete this beat", c.delete_beat, "Shift+Del",
+                               "Delete the current beat (Shift+Del; Ctrl+Z brings it back)")
+        self.exclude = add("E&xclude / include this beat…", lambda: c.toggle_exclude(), "X",
+                           "Leave the current beat out of the average, with a reason; X again includes it")
+        self.redraw = add("&Redraw the tracing", c.start_redraw, "R",
+                          "Draw this frame's LV outline from scratch: click points, Enter closes (R)")
+        self.finish = add("Close the redrawn tracing", c.finish_redraw, "Return")
+        self.finish.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        self.delete_point = add("Delete the point under the mouse", c.delete_point, "Del")
+        self.delete_point.setShortcuts([QKeySequence("Del"), QKeySequence("Backspace")])
+        self.cancel = add("Cancel the edit in progress", c.cancel, "Esc")
+        self.export_corr = add("Export &corrections…", x.open_corrections_dialog,
+                               tip="Write the corrected loops as an EchoNet-Dynamic dataset folder")
+        self._build_menus()
+        self._build_toolbar()
+
+    def _add(self, text, slot, shortcut=None, tip=None, checkable=False) -> QAction:
+        a = QAction(text, self.win)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+        a.setCheckable(checkable)
+        a.triggered.connect(slot)
+        self.win.addAction(a)
+        return a
+
+    def _set_correction(self, on: bool) -> None:
+        self.win.corrector.set_active(on)
+        self.correct.setChecked(self.win.corrector.active)  # refused: nothing to correct here
+
+    def _build_menus(self) -> None:
+        mb = self.win.menuBar()
+        m = mb.addMenu("&File")
+        m.addAction(self.open)
+        self.recent_menu = m.addMenu("Open &recent")
+        m.addAction(self.demo)
+        m.addSeparator()
+        for a in (self.export_loop, self.export_study, self.png_frame, self.png_timeline, self.export_corr):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.settings)
+        m.addSeparator()
+        m.addAction(self.quit)
+        ed = mb.addMenu("&Edit")
+        ed.addAction(self.undo)
+        ed.addAction(self.redo)
+        ed.addSeparator()
+        ed.addAction(self.correct)
+        ed.addSeparator()
+        for a in (self.set_ed, self.set_es, self.add_beat, self.delete_beat, self.exclude):
+            ed.addAction(a)
+        ed.addSeparator()
+        for a in (self.redraw, self.finish, self.delete_point, self.cancel):
+            ed.addAction(a)
+        v = mb.addMenu("&View")
+        for a in (self.play, self.prev, self.next, self.first, self.last, self.prev_beat, self.next_beat):
+            v.addAction(a)
+        v.addSeparator()
+        v.addAction(self.overlay)
+        v.addAction(self.fit)
+        an = mb.addMenu("&Analysis")
+        an.addAction(self.reanalyse)
+
+    def _build_toolbar(self) -> None:
+        tb = self.win.addToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for group in ((self.open, self.export_loop), (self.play, self.overlay, self.fit),
+                      (self.correct, self.undo, self.redo), (self.settings,)):
+            if tb.actions():
+                tb.addSeparator()
+            for a in group:
+                tb.addAction(a)
+        for a in tb.actions():
+            w = tb.widgetForAction(a)
+            if w is not None:
+                w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for a, text in ((self.open, "Open study…"), (self.export_loop, "Export CSV"), (self.settings, "Settings…"),
+                        (self.correct, "✎ Correct"), (self.undo, "Undo"), (self.redo, "Redo")):
+            a.setIconText(text)
+
+    def update_recent(self) -> None:
+        """The Open recent menu and the empty state's list, from the settings."""
+        win = self.win
+        paths = recent_studies(win.qsettings)
+        self.recent_menu.clear()
+        for path in paths:
+            a = self.recent_menu.addAction(path)
+            a.triggered.connect(lambda _=False, path=path: win.open_study(path))
+        if paths:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self._clear_recent)
+        self.recent_menu.setEnabled(bool(paths))
+        win.empty.set_recent(paths)
+
+    def _clear_recent(self) -> None:
+        clear_recent_studies(self.win.qsettings)
+        self.update_recent()
+
+    def update(self) -> None:
+        """Enable what can be done now: on the loop on screen, in the study, in correction mode."""
+        win = self.win
+        e = win.current_entry()
+        has_loop = e is not None and e.loop is not None
+        done = e is not None and e.analysis is not None
+        for a in (self.play, self.prev, self.next, self.first, self.last, self.prev_beat, self.next_beat,
+                  self.png_frame, self.fit):
+            a.setEnabled(has_loop)
+        self.export_loop.setEnabled(done)
+        self.png_timeline.setEnabled(done)
+        self.export_study.setEnabled(any(x.analysis is not None for x in win.session))
+        self.reanalyse.setEnabled(len(win.session) > 0)
+        c = e.corrections if e is not None else None
+        on = win.corrector.active and c is not None
+        ed = win.player.editor
+        self.correct.setEnabled(c is not None)
+        self.undo.setEnabled(c is not None and (c.can_undo() or ed.busy))
+        self.redo.setEnabled(c is not None and c.can_redo())
+        for a in (self.set_ed, self.set_es, self.add_beat, self.delete_beat, self.exclude, self.cancel):
+            a.setEnabled(on)
+        self.redraw.setEnabled(on and ed.isVisible() and not ed.busy)
+        self.delete_point.setEnabled(on and ed.isVisible())
+        self.finish.setEnabled(on and ed.redrawing)
+        self.export_corr.setEnabled(win.session.folder is not None and any(x.readable for x in win.session))
