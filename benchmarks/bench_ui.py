@@ -90,7 +90,8 @@ def main() -> int:
     ap.add_argument("--study", help="study folder (default: the demo study)")
     ap.add_argument("--loop", action="append", help="file name of the loop to play (repeatable; default: "
                     "the study's first DICOM and first video)")
-    ap.add_argument("--trace", action="store_true", help="list each stall over 30 ms with the worker's events around it")
+    ap.add_argument("--trace", action="store_true",
+                    help="list each stall over 30 ms with the worker's events around it")
     ap.add_argument("--worker-threads", type=int, default=None,
                     help="torch threads in the analysis process (default: the app's setting)")
     ap.add_argument("--official", action="store_true",
@@ -226,8 +227,8 @@ def measure(app, study: Path, loop_name: str, args) -> tuple[float, dict, dict]:
             for end, gap, cpu, wait, busy in stalls:
                 near = [f"{name} {1000 * (t - end):+.0f} ms" for t, name in events if -gap - 0.1 < t - end < 0.05]
                 print(f"    stall {1000 * gap:.0f} ms (UI thread on a CPU {1000 * cpu:.0f} ms, waiting for one "
-                      f"{1000 * wait:.0f} ms, blocked {1000 * max(0.0, gap - cpu - wait):.0f} ms) ending {end - t:.2f} s "
-                      f"in: {', '.join(near) or 'no worker event'}")
+                      f"{1000 * wait:.0f} ms, blocked {1000 * max(0.0, gap - cpu - wait):.0f} ms) "
+                      f"ending {end - t:.2f} s in: {', '.join(near) or 'no worker event'}")
                 if busy:
                     print("      other threads of this process on a CPU meanwhile: "
                           + ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in sorted(busy.items(), key=lambda kv: -kv[1])))

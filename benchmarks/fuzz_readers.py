@@ -212,7 +212,8 @@ def main() -> int:
         log.close()
     seconds = time.perf_counter() - t_start
 
-    print(f"fuzz_readers: {done} cases{' (seeds: ' + ', '.join(sorted(seeds)) + ')' if args.only else ''} in {seconds:.1f} s ({done / seconds:.1f}/s, {args.workers} workers, "
+    print(f"fuzz_readers: {done} cases{' (seeds: ' + ', '.join(sorted(seeds)) + ')' if args.only else ''} "
+          f"in {seconds:.1f} s ({done / seconds:.1f}/s, {args.workers} workers, "
           f"timeout {args.timeout:g} s, seed {args.seed})")
     print(f"  read as a loop: {counts['loop']}   refused / failed with LoopError: {counts['loop_error']}")
     print(f"  failures: {counts['failure']}   hangs: {counts['hang']}   crashes: {counts['crash']}")

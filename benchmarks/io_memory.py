@@ -127,7 +127,8 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         files = make_files(folder, args.frames, args.width, args.height)
-        hwm = next((int(x.split()[1]) / 1024 for x in open("/proc/self/status") if x.startswith("VmHWM:")), float("nan"))
+        hwm = next((int(x.split()[1]) / 1024 for x in open("/proc/self/status") if x.startswith("VmHWM:")),
+                   float("nan"))
         print(f"wrote {args.frames} frames {args.width}x{args.height} twice in {time.perf_counter() - t0:.1f} s "
               f"(writer process peak RSS {hwm:.0f} MB)")
         for f in files:

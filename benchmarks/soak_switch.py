@@ -3,8 +3,9 @@
     QT_QPA_PLATFORM=offscreen python benchmarks/soak_switch.py [--switches 200] [--study DIR]
 
 The study is re-analysed every 50 switches, so the switches cancel and re-queue running jobs.
-Prints resident memory (the window's process plus its analysis process, both idle) after warm-up and after the switches (growth must stay under 100 MB),
-the longest switch, and whether closing the window mid-analysis returns (no deadlock).
+Prints resident memory (the window's process plus its analysis process, both idle) after warm-up
+and after the switches (growth must stay under 100 MB), the longest switch, and whether closing
+the window mid-analysis returns (no deadlock).
 """
 
 from __future__ import annotations

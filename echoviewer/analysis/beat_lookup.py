@@ -51,12 +51,13 @@ def next_marker(frame: int, markers: Sequence[int], direction: int) -> int | Non
 def active_beat(beats, frame: int):
     """The beat a frame belongs to: the one whose ED..ES span holds it, else the nearest span
     (ties go to the later beat: a frame in diastole belongs to the beat that follows). None without beats."""
-    best, best_d = None, None
+    best, best_key = None, (0, 0)
     for b in beats:
         lo, hi = sorted((int(b.ed_frame), int(b.es_frame)))
         d = 0 if lo <= frame <= hi else (lo - frame if frame < lo else frame - hi)
-        if best is None or d < best_d or (d == best_d and lo > min(int(best.ed_frame), int(best.es_frame))):
-            best, best_d = b, d
+        key = (d, -lo)  # nearest first; on a tie, the later beat
+        if best is None or key < best_key:
+            best, best_key = b, key
     return best
 
 

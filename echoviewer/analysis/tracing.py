@@ -42,7 +42,7 @@ class Tracing:
         self.chords = np.asarray(self.chords, dtype=np.float64).reshape(-1, 4)
 
     @classmethod
-    def from_rows(cls, rows: np.ndarray) -> "Tracing":
+    def from_rows(cls, rows: np.ndarray) -> Tracing:
         """Inverse of rows(): first row the axis, the rest chords."""
         r = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
         if len(r) < 2:
@@ -90,7 +90,7 @@ class Tracing:
         p = self.polygon()
         return polygon_mask(np.rint(p[:, 0]).astype(int), np.rint(p[:, 1]).astype(int), shape)
 
-    def scaled(self, factor: float) -> "Tracing":
+    def scaled(self, factor: float) -> Tracing:
         return Tracing(self.axis * factor, self.chords * factor)
 
 

@@ -16,7 +16,7 @@ import copy
 import functools
 import getpass
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ PHASES = ("ed", "es")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @functools.lru_cache(maxsize=1)
@@ -152,7 +152,8 @@ class Corrections:
     def values(self) -> list[BeatValues]:
         return self._values_of(self.beats)
 
-    def preview_tracing(self, beat_id: int, phase: str, contour, apex, base_mid) -> tuple[list[BeatValues], BeatSummary]:
+    def preview_tracing(self, beat_id: int, phase: str, contour, apex,
+                        base_mid) -> tuple[list[BeatValues], BeatSummary]:
         """(values(), summary()) as they would be after set_tracing(...), without changing anything
         (no undo step, no audit entry, no listeners): live values while a tracing is being dragged."""
         if phase not in PHASES:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from echoviewer.annotations.model import FORMAT, Corrections
@@ -60,7 +60,7 @@ def load_state(loop_path) -> tuple[dict | None, Path | None]:
 
 def save_state(state: dict, loop_path) -> tuple[Path, bool]:
     """Write the sidecar; returns (path written, True if it had to go to the per-user folder)."""
-    state["saved_at"] = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    state["saved_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
     blob = json.dumps(state, indent=1).encode("utf-8")
     target = beside_path(loop_path)
     try:

@@ -31,23 +31,27 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.exists():
         if args.json:
-            print(json.dumps({"loops": [], "errors": [{"path": str(path), "message": f"{path}: no such file or folder", "reason": "no such file or folder"}]}))
+            print(json.dumps({"loops": [], "errors": [{"path": str(path), "message": f"{path}: no such file or folder",
+                                                       "reason": "no such file or folder"}]}))
         else:
             print(f"echoviewer info: {path}: no such file or folder", file=sys.stderr)
         return 2
     scan = scan_study(path)
     if args.json:
-        print(json.dumps({"loops": [lp.summary() for lp in scan.loops], "errors": [_error_dict(e) for e in scan.errors]}, indent=None))
+        print(json.dumps({"loops": [lp.summary() for lp in scan.loops],
+                          "errors": [_error_dict(e) for e in scan.errors]}, indent=None))
     else:
         rows = []
         for lp in scan.loops:
             cm = f"{lp.cm_per_pixel:.4f}" if lp.cm_per_pixel is not None else "-"
-            rows.append((str(lp.path), str(lp.n_frames), f"{lp.width}x{lp.height}", f"{lp.fps:.2f} ({lp.fps_source})", cm, lp.kind))
+            rows.append((str(lp.path), str(lp.n_frames), f"{lp.width}x{lp.height}", f"{lp.fps:.2f} ({lp.fps_source})",
+                         cm, lp.kind))
         if rows:
             head = ("path", "frames", "WxH", "fps (source)", "cm/px", "kind")
             widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
             for r in [head, *rows]:
-                print("  ".join(c.ljust(w) if k in (0, 3, 5) else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths))).rstrip())
+                print("  ".join(c.ljust(w) if k in (0, 3, 5) else c.rjust(w)
+                                for k, (c, w) in enumerate(zip(r, widths))).rstrip())
         for e in scan.errors:
             print(f"error: {e}")
         print(f"{len(scan.loops)} loop(s), {len(scan.errors)} error(s)")

@@ -138,7 +138,7 @@ def _codecs(tmp: Path) -> list[str]:
             write_ultrasound_dicom(path, frames, 30.0, transfer_syntax=syntax, photometric=photometric)
             loop = open_loop(path)
             got = loop.frame(loop.n_frames - 1)
-        except Exception as exc:  # noqa: BLE001 - any failure is the answer
+        except Exception as exc:
             raise SelftestError(f"DICOM {syntax}: {type(exc).__name__}: {exc}") from exc
         if loop.n_frames != len(frames) or got.shape[:2] != frames.shape[1:3]:
             raise SelftestError(f"DICOM {syntax}: read {loop.n_frames} frames of {got.shape}, wrote "
@@ -226,7 +226,7 @@ def selftest(args) -> str:
         t1 = time.perf_counter()
         try:
             analysis = analyzer.analyze(loop)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise SelftestError(f"analysis of {Path(loop.path).name} failed: {type(exc).__name__}: {exc}") from exc
         t_an = time.perf_counter() - t1
 
@@ -258,7 +258,7 @@ def run(args) -> int:
     except SelftestError as exc:
         print(f"selftest FAILED: {exc}", flush=True)
         return 1
-    except Exception as exc:  # noqa: BLE001 - one line, never a traceback wall, for a double-clicked app
+    except Exception as exc:
         import traceback
 
         traceback.print_exc(file=sys.stderr)

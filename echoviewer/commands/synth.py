@@ -18,13 +18,16 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("out_dir", metavar="OUT_DIR", help="output folder (created)")
     p.add_argument("--videos", type=int, default=10, metavar="N", help="number of loops (default 10)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    p.add_argument("--fps", type=float, default=None, metavar="F", help="frame rate of every loop (default: random 20-100)")
+    p.add_argument("--fps", type=float, default=None, metavar="F",
+                   help="frame rate of every loop (default: random 20-100)")
     p.add_argument("--frames", type=int, default=None, metavar="T", help="frames per loop (default: 1-8 beats)")
     p.add_argument("--size", choices=("112", "native"), default="112",
                    help="112: render the 112x112 grid directly (fast); native: render 800x600 frames with "
                    "burned-in text, derive the 112 frames through the grid transform and also write Native/*.avi")
-    p.add_argument("--dicom", action="store_true", help="also write DICOM/*.dcm (native ultrasound multi-frame, JPEG baseline)")
-    p.add_argument("--dropout", type=float, default=0.0, metavar="P", help="fraction of pixels set to black per frame (default 0)")
+    p.add_argument("--dicom", action="store_true",
+                   help="also write DICOM/*.dcm (native ultrasound multi-frame, JPEG baseline)")
+    p.add_argument("--dropout", type=float, default=0.0, metavar="P",
+                   help="fraction of pixels set to black per frame (default 0)")
     p.add_argument("--noise", type=float, default=1.0, metavar="L", help="electronic noise scale, 0 = none (default 1)")
     p.set_defaults(func=run)
     return p
@@ -47,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     def progress(i: int, n: int, name: str, e: dict) -> None:
         print(
             f"[{i + 1}/{n}] {name}: {e['n_frames']} frames @ {e['fps']:g} fps, HR {e['hr']:.0f}, "
-            f"{e['n_beats']} beats, EF {e['ef']:.1f} (loop mean {e['ef_video']:.1f}, sd {e['ef_sd']:.1f}), {e['split']}",
+            f"{e['n_beats']} beats, EF {e['ef']:.1f} (loop mean {e['ef_video']:.1f}, sd {e['ef_sd']:.1f}), "
+            f"{e['split']}",
             file=sys.stderr, flush=True,
         )
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import csv
 import os
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -182,7 +182,7 @@ def write_volume_tracings(path: str | os.PathLike, videos: Iterable[TracedVideo]
     return path
 
 
-def read_volume_tracings(path: str | os.PathLike) -> "OrderedDict[str, OrderedDict[int, Tracing]]":
+def read_volume_tracings(path: str | os.PathLike) -> OrderedDict[str, OrderedDict[int, Tracing]]:
     """{FileName without extension: {frame: Tracing}} with frames in the order first listed
     (as the reference loader keeps them)."""
     path = Path(path)
@@ -209,7 +209,8 @@ def read_volume_tracings(path: str | os.PathLike) -> "OrderedDict[str, OrderedDi
 # --------------------------------------------------------------------------------------------
 
 
-def read_echonet_dataset(root: str | os.PathLike, split: str | None = None, require_videos: bool = True) -> list[EchoNetVideo]:
+def read_echonet_dataset(root: str | os.PathLike, split: str | None = None,
+                         require_videos: bool = True) -> list[EchoNetVideo]:
     """Videos of an EchoNet-Dynamic folder with their ES/ED tracings, as the reference loader
     sees them: first listed traced frame = ES (small), last = ED (large); videos with fewer than
     2 traced frames are dropped. split: "TRAIN"/"VAL"/"TEST" (case-insensitive) or None/"ALL".
@@ -230,11 +231,13 @@ def read_echonet_dataset(root: str | os.PathLike, split: str | None = None, requ
         if not fr or len(fr) < 2:
             continue
         keys = list(fr.keys())
-        out.append(EchoNetVideo(r, root / "Videos" / (r.file_name + ".avi"), keys[0], fr[keys[0]], keys[-1], fr[keys[-1]]))
+        out.append(EchoNetVideo(r, root / "Videos" / (r.file_name + ".avi"), keys[0], fr[keys[0]],
+                                keys[-1], fr[keys[-1]]))
     return out
 
 
-def read_dataset(root: str | os.PathLike, splits: Iterable[str] | str | None = None, require_videos: bool = True) -> list[EchoNetVideo]:
+def read_dataset(root: str | os.PathLike, splits: Iterable[str] | str | None = None,
+                 require_videos: bool = True) -> list[EchoNetVideo]:
     """read_echonet_dataset for several splits at once (None: all)."""
     if splits is None or isinstance(splits, str):
         return read_echonet_dataset(root, splits, require_videos)

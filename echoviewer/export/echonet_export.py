@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from echoviewer.annotations.model import BeatValues, Corrections, default_user
@@ -118,7 +118,7 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
     write_volume_tracings(out_dir / "VolumeTracings.csv", traced)
     audit = {
         "format": "echoviewer-export/1",
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "exported_by": user or default_user(),
         "study": str(Path(study).resolve()),
         "split": split,

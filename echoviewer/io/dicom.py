@@ -26,8 +26,8 @@ import struct
 import threading
 import warnings
 from collections.abc import Iterator
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -50,7 +50,8 @@ _VRS = {
     b"SS", b"ST", b"TM", b"UI", b"UL", b"US",
 } | _LONG_VRS
 _JPEG_FAMILY = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"}
-_J2K_FAMILY = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"}
+_J2K_FAMILY = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202",
+               "1.2.840.10008.1.2.4.203"}
 _PILLOW_FIRST = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"}
 _MAX_FPS = 1000.0
 
@@ -164,7 +165,8 @@ def _pixel_element(fh, ts: UID, pos: int):
         else:
             (length,) = struct.unpack(end + "H", head[6:8])
             offset = pos + 8
-    return (group, elem), (vr.decode("ascii", "replace") if vr else None), offset, (None if length == 0xFFFFFFFF else length)
+    return ((group, elem), (vr.decode("ascii", "replace") if vr else None), offset,
+            (None if length == 0xFFFFFFFF else length))
 
 
 def _walk(fh, pos: int, size: int, ts: UID, end_tag: tuple[int, int] | None = None, depth: int = 0) -> int | None:
@@ -287,7 +289,7 @@ def _frame_table(fh, items: list[tuple[int, int]], n_frames: int, ts: UID, ds) -
     # Several fragments per frame without an offset table: a frame starts with SOI / SOC / jp2.
     if str(ts) in _JPEG_FAMILY or str(ts) in _J2K_FAMILY:
         starts = []
-        for off, length in frags:
+        for off, _length in frags:
             fh.seek(off)
             b = fh.read(12)
             if b[:2] == b"\xff\xd8" or b[:4] == b"\xff\x4f\xff\x51" or b[4:12] == b"jP  \r\n\x87\n":
@@ -452,7 +454,7 @@ def jpeg_structure_problem(data: bytes) -> str | None:
         elif marker in _JPEG_SOF or marker == 0xF7:  # SOFn, JPEG-LS SOF55
             if len(body) < 6:
                 return "short frame header"
-            precision, rows, cols, nf = body[0], (body[1] << 8) | body[2], (body[3] << 8) | body[4], body[5]
+            precision, _rows, cols, nf = body[0], (body[1] << 8) | body[2], (body[3] << 8) | body[4], body[5]
             if components is not None:
                 return "two frame headers"
             if not 2 <= precision <= 16 or cols == 0 or nf == 0 or len(body) != 6 + 3 * nf:
@@ -549,10 +551,12 @@ class DicomSource(FrameSource):
         once from the whole LUT so that every frame is scaled alike."""
         if self._pal_shift is None:
             try:
-                n, first = int(self.ds.RedPaletteColorLookupTableDescriptor[0]) or 65536, int(self.ds.RedPaletteColorLookupTableDescriptor[1])
+                n, first = (int(self.ds.RedPaletteColorLookupTableDescriptor[0]) or 65536,
+                            int(self.ds.RedPaletteColorLookupTableDescriptor[1]))
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    lut = apply_color_lut(np.arange(first, first + n, dtype=np.uint16 if self.bits > 8 else np.uint8)[:, None], self.ds)
+                    lut = apply_color_lut(
+                        np.arange(first, first + n, dtype=np.uint16 if self.bits > 8 else np.uint8)[:, None], self.ds)
                 self._pal_shift = 8 if int(lut.max()) > 255 else 0
             except Exception:
                 self._pal_shift = 8
@@ -688,7 +692,8 @@ def open_dicom(path: str | os.PathLike) -> Loop:
             table = _frame_table(fh, items, n_declared, ts, ds)
             held = len(table)
             if not complete:
-                raise LoopError(path, f"truncated file (the compressed pixel data stops after {held} of {n_declared} frames)")
+                raise LoopError(path, "truncated file (the compressed pixel data stops after "
+                                      f"{held} of {n_declared} frames)")
             if held != n_declared:
                 raise LoopError(path, f"NumberOfFrames says {n_declared} but the data holds {held}")
             n_frames = n_declared

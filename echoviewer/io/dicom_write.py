@@ -284,7 +284,8 @@ def write_ultrasound_dicom(
     tsyntax = TRANSFER_SYNTAXES[transfer_syntax]
     if transfer_syntax == "jpeg_baseline" and photometric == "PALETTE COLOR":
         raise ValueError("PALETTE COLOR needs a lossless transfer syntax, not jpeg_baseline")
-    if photometric == "YBR_FULL_422" and transfer_syntax not in ("jpeg_baseline", "explicit_le", "explicit_be", "implicit_le"):
+    if photometric == "YBR_FULL_422" and transfer_syntax not in ("jpeg_baseline", "explicit_le", "explicit_be",
+                                                                 "implicit_le"):
         raise ValueError(f"YBR_FULL_422 is not defined for {transfer_syntax}; use RGB or YBR_FULL")
 
     first, it, n = _first_and_rest(frames)
@@ -338,7 +339,8 @@ def write_ultrasound_dicom(
             if transfer_syntax == "jpeg_baseline":
                 data = _jpeg_frame(samples, photometric, quality)
             elif encapsulated:
-                data = encoder.encode(np.ascontiguousarray(samples), photometric_interpretation=enc_photometric, **enc_opts)
+                data = encoder.encode(np.ascontiguousarray(samples), photometric_interpretation=enc_photometric,
+                                      **enc_opts)
             elif photometric == "YBR_FULL_422":
                 data = _ybr422_native(samples)
             elif big_endian_words:
@@ -423,7 +425,8 @@ def _append_pixel_data(out, spool, sizes: list[int], ts: UID, encapsulated: bool
     if ts.is_implicit_VR:
         out.write(struct.pack("<HHL", 0x7FE0, 0x0010, length + pad))
     else:
-        out.write(struct.pack(end + "HH", 0x7FE0, 0x0010) + vr.encode() + b"\x00\x00" + struct.pack(end + "L", length + pad))
+        out.write(struct.pack(end + "HH", 0x7FE0, 0x0010) + vr.encode() + b"\x00\x00"
+                  + struct.pack(end + "L", length + pad))
     shutil.copyfileobj(spool, out, 1 << 20)
     if pad:
         out.write(b"\x00")

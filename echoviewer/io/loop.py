@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from echoviewer.errors import one_line
-from echoviewer.paths import sha256_file
 from echoviewer.io.region import Region, detect_region
 from echoviewer.io.transform import GRID, GridTransform
+from echoviewer.paths import sha256_file
 
 #: Frame rate used when neither the file nor the container gives a plausible one (EchoNet ≈ 50).
 DEFAULT_FPS = 50.0
@@ -149,7 +149,7 @@ class Loop:
         cm_per_pixel: float | None = None,
         region: Region | None = None,
         path: str | os.PathLike = "<memory>",
-    ) -> "Loop":
+    ) -> Loop:
         """A Loop over in-memory uint8 frames (T,H,W) or (T,H,W,3) RGB, e.g. for tests."""
         arr = np.asarray(frames)
         if arr.dtype != np.uint8 or arr.ndim not in (3, 4) or len(arr) == 0:
@@ -169,7 +169,8 @@ class Loop:
             # the viewer's prefetch thread and must not hold up the UI thread's frame reads.
             with self._region_lock:
                 if self._region is None:
-                    idx = np.unique(np.linspace(0, self.n_frames - 1, min(self.n_frames, REGION_SAMPLES)).round().astype(int))
+                    idx = np.unique(np.linspace(0, self.n_frames - 1, min(self.n_frames, REGION_SAMPLES))
+                                    .round().astype(int))
                     region, how = detect_region([self.frame(int(i)) for i in idx])
                     with self._lock:
                         if self._region is None:  # else the user set one meanwhile
@@ -329,7 +330,7 @@ class Loop:
             self.drop_cache()
             self.source.close()
 
-    def __enter__(self) -> "Loop":
+    def __enter__(self) -> Loop:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -119,7 +119,7 @@ class FramePrefetcher:
                 elif is_cached is not None and not is_cached(i):  # else not an io.Loop: no cache
                     loop.frame(i)
                     self.decoded += 1
-            except Exception:  # noqa: BLE001 - the viewer reports a bad frame when it reaches it
+            except Exception:
                 pass
             with self._cond:
                 self._reading, done_with = None, self._close_after

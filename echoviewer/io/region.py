@@ -42,7 +42,8 @@ def region_from_dataset(ds, width: int, height: int) -> tuple[Region | None, flo
         dtype = _num(item, "RegionDataType")
         if dtype is not None and int(dtype) != _TISSUE:
             continue
-        vals = [_num(item, k) for k in ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1")]
+        vals = [_num(item, k)
+                for k in ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1")]
         if any(v is None for v in vals):
             continue
         x0, y0, x1, y1 = (int(v) for v in vals)

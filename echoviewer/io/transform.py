@@ -28,11 +28,11 @@ class GridTransform:
         return self.size / self.side
 
     @classmethod
-    def identity(cls, size: int = GRID) -> "GridTransform":
+    def identity(cls, size: int = GRID) -> GridTransform:
         return cls(0, 0, size, size)
 
     @classmethod
-    def from_region(cls, region: tuple[int, int, int, int], size: int = GRID) -> "GridTransform":
+    def from_region(cls, region: tuple[int, int, int, int], size: int = GRID) -> GridTransform:
         """Square window on an ultrasound image region (x0, y0, x1, y1 exclusive).
 
         The side is the region's smaller dimension; the window is centred across the larger one

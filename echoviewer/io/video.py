@@ -17,12 +17,13 @@ from pathlib import Path
 # file in a study; OpenCV reads this once, when it first opens a video. A user's setting wins.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from echoviewer.io.loop import DEFAULT_FPS, FrameSource, Loop, LoopError  # noqa: E402
+from echoviewer.io.loop import DEFAULT_FPS, FrameSource, Loop, LoopError
 
-VIDEO_EXTENSIONS = {".avi", ".mp4", ".mov", ".m4v", ".mkv", ".webm", ".wmv", ".mpg", ".mpeg", ".ogv", ".flv", ".3gp", ".gif"}
+VIDEO_EXTENSIONS = {".avi", ".mp4", ".mov", ".m4v", ".mkv", ".webm", ".wmv", ".mpg", ".mpeg", ".ogv", ".flv", ".3gp",
+                    ".gif"}
 #: Forward distance (frames) still served by grabbing instead of seeking.
 SEEK_AHEAD = 24
 #: Caps on counting frames when the container's count cannot be trusted.
@@ -172,7 +173,8 @@ def open_video(path: str | os.PathLike) -> Loop:
         if counted == 0:
             raise LoopError(path, "video without decodable frames (corrupt or truncated file)")
         if declared > 0 and counted < declared - max(2, int(0.02 * declared)) and not capped:
-            raise LoopError(path, f"truncated video: the header says {declared} frames but only {counted} can be decoded")
+            raise LoopError(path, f"truncated video: the header says {declared} frames but only {counted} "
+                                  "can be decoded")
         n = counted
 
     if 1.0 <= fps_raw <= 1000.0:

@@ -459,7 +459,7 @@ def save_weights(model: nn.Module, path: str | Path, manifest_fields: Mapping[st
     task = ARCHITECTURES[arch].task
 
     provenance = dict(fields.get("provenance") or {})
-    provenance.setdefault("date", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    provenance.setdefault("date", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     if "git_commit" not in provenance:
         provenance["git_commit"] = _git_commit()
     manifest: dict[str, Any] = {

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from echoviewer.errors import one_line
-from echoviewer.paths import sha256_file
 
 from .architectures import ARCHITECTURES, TASKS
 

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
-import torch
 
 from echoviewer.analysis.beats import ed_frames, es_frames
 from echoviewer.analysis.ef_categories import paper_threshold_flag

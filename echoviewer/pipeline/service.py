@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import multiprocessing as mp
 import os
 import sys
@@ -109,6 +110,10 @@ def _renice_all_threads(nice: int) -> None:
             pass
 
 
+def _send_progress(conn, job, p) -> None:
+    conn.send(("progress", job, _pack(p)))
+
+
 def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: int) -> None:
     if nice > 0:
         _renice_all_threads(nice)
@@ -123,9 +128,9 @@ def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: i
         analyzer = Analyzer(settings)
         # The readers' imports (OpenCV, pydicom and its decoders: 0.1 s) now, not in the first job,
         # which is the loop the user is waiting to see.
-        import echoviewer.io.dicom  # noqa: F401
+        import echoviewer.io.dicom
         import echoviewer.io.video  # noqa: F401
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which reports it per job
+    except Exception as exc:
         conn.send(("error", one_line(exc)))
         return
     conn.send(("ready",))
@@ -140,13 +145,13 @@ def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: i
         try:
             with open_loop(path) as loop:  # closes the file and frees its decoded frames after the job
                 result = analyzer.analyze(
-                    loop, progress=lambda p: conn.send(("progress", job, _pack(p))), cancel=cancel_event.is_set,
+                    loop, progress=functools.partial(_send_progress, conn, job), cancel=cancel_event.is_set,
                     priority_frame=priority_frame,
                 )
             conn.send(("done", job, _pack(result)))
         except Cancelled:
             conn.send(("cancelled", job))
-        except Exception as exc:  # noqa: BLE001 - one line per failed loop, the child carries on
+        except Exception as exc:
             conn.send(("failed", job, one_line(exc)))
 
 

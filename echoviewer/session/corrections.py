@@ -32,7 +32,7 @@ def open_loop_corrections(name: str, loop, analysis, user: str | None) -> Opened
     problems = []
     try:
         c = open_corrections(analysis, loop.path, user=user)
-    except Exception as exc:  # noqa: BLE001 - an unreadable sidecar must not cost the analysis
+    except Exception as exc:
         problems.append(f"{name}: could not read its corrections: {one_line(str(exc))}")
         c = Corrections(analysis, user=user)
     if c.has_edits and not _same_loop(loop, c):
@@ -51,7 +51,7 @@ def _loop_info(loop, analysis) -> dict:
     info = {"file": Path(loop.path).name, "n_frames": int(analysis.n_frames), "fps": float(analysis.fps)}
     try:
         info["sha256"] = loop.content_hash()
-    except Exception:  # noqa: BLE001 - identity is a safety net, not a requirement
+    except Exception:
         pass
     return info
 
@@ -62,7 +62,7 @@ def _same_loop(loop, c: Corrections) -> bool:
         return True
     try:
         return loop.content_hash() == want
-    except Exception:  # noqa: BLE001
+    except Exception:
         return True
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from echoviewer.pipeline.results import LoopAnalysis
 
 
-class LoopState(str, Enum):
+class LoopState(StrEnum):
     """Where a loop is in the study's life. Compares equal to its value ("done" == LoopState.DONE)."""
 
     QUEUED = "queued"  # readable, waiting for its analysis
@@ -26,9 +26,6 @@ class LoopState(str, Enum):
     DONE = "done"  # analysed; its corrections are open
     FAILED = "failed"  # the analysis failed: ``message`` says why
     UNREADABLE = "unreadable"  # the file could not be opened: ``message`` says why; never analysed
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class IllegalTransition(RuntimeError):
@@ -91,13 +88,13 @@ class LoopEntry:
         if self.analysis is not None:
             masks = self.analysis.masks
             return masks[frame] if 0 <= frame < len(masks) else None
-        if self.have is not None and 0 <= frame < len(self.have) and self.have[frame]:
+        if self.masks is not None and self.have is not None and 0 <= frame < len(self.have) and self.have[frame]:
             return self.masks[frame]
         return None
 
     def partial_areas(self) -> np.ndarray | None:
         """LV area per frame from the chunks so far (NaN where none arrived yet)."""
-        if self.masks is None:
+        if self.masks is None or self.have is None:
             return None
         a = self.masks.reshape(len(self.masks), -1).sum(axis=1).astype(float)
         a[~self.have] = np.nan

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def stage_percent(stage: str, done: int, total: int) -> int:
     return int(round(lo + (hi - lo) * min(max(frac, 0.0), 1.0)))
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     OPENED = "opened"  # a new study: every entry is new, none is on screen
     SELECTED = "selected"  # another loop is on screen (key)
     CHANGED = "changed"  # an entry's state, progress, message, analysis or corrections changed (key)
@@ -212,7 +212,9 @@ class StudySession:
 
     @staticmethod
     def _add_masks(e: LoopEntry, frames, masks) -> None:
-        if e.masks is None:
+        if e.loop is None:  # an unreadable loop has no analysis to send chunks of
+            return
+        if e.masks is None or e.have is None:
             n = int(e.loop.n_frames)
             e.masks = np.zeros((n,) + tuple(np.asarray(masks).shape[1:]), dtype=bool)
             e.have = np.zeros(n, dtype=bool)
@@ -234,7 +236,7 @@ class StudySession:
         e.analysis, e.percent, e.message = analysis, 100, ""
         e.masks, e.have = None, None
         region = getattr(analysis, "region", None)
-        if region is not None and hasattr(e.loop, "adopt_region"):
+        if region is not None and e.loop is not None and hasattr(e.loop, "adopt_region"):
             # the analysis found it: showing this loop's overlay need not decode frames to find it
             e.loop.adopt_region(region, analysis.region_source)
         done = Finished(e, self._open_corrections(e, analysis))
@@ -242,6 +244,7 @@ class StudySession:
         return done
 
     def _open_corrections(self, e: LoopEntry, analysis) -> Opened | None:
+        assert e.loop is not None, "an analysed loop is readable"
         c = e.corrections
         if c is not None and c.has_edits:
             c.analysis = analysis  # re-analysed (new settings): the sonographer's edits stay

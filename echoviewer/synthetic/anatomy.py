@@ -166,7 +166,8 @@ class Heart:
         cw, hw = 0.5 * (w_left + w_right), 0.5 * (w_right - w_left)
         dc = self.L0 + 0.3 + 0.5 * self.la_len
         ell = self._ellipse(dc, cw, 0.5 * self.la_len, hw)
-        funnel = np.array([[self.L0, -a], [dc - 0.35 * self.la_len, cw - 0.85 * hw], [dc - 0.35 * self.la_len, cw + 0.85 * hw], [self.L0, a]])
+        funnel = np.array([[self.L0, -a], [dc - 0.35 * self.la_len, cw - 0.85 * hw],
+                           [dc - 0.35 * self.la_len, cw + 0.85 * hw], [self.L0, a]])
         return [ell, funnel]
 
     def ra_local(self) -> list[np.ndarray]:
@@ -178,7 +179,8 @@ class Heart:
         cw, hw = 0.5 * (w_left + w_right), 0.5 * (w_right - w_left)
         dc = ts[0] + 0.4 + 0.5 * self.ra_len
         ell = self._ellipse(dc, cw, 0.5 * self.ra_len, hw)
-        funnel = np.array([ts, [dc - 0.35 * self.ra_len, cw + 0.85 * hw], [dc - 0.35 * self.ra_len, cw - 0.85 * hw], tl])
+        funnel = np.array([ts, [dc - 0.35 * self.ra_len, cw + 0.85 * hw], [dc - 0.35 * self.ra_len, cw - 0.85 * hw],
+                           tl])
         return [ell, funnel]
 
     # -- motion ------------------------------------------------------------------------------

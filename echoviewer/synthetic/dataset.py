@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -69,9 +70,11 @@ def summary_entry(name: str, ph: Phantom, split: str | None = None) -> dict[str,
     b = t.traced_beat
     e = {
         "name": name, "split": split, "n_frames": ph.n_frames, "fps": t.fps, "hr": round(t.hr, 2),
-        "n_beats": int(len(t.ef)), "ef": round(float(t.ef[b]), 3), "edv": round(float(t.edv[b]), 3), "esv": round(float(t.esv[b]), 3),
+        "n_beats": int(len(t.ef)), "ef": round(float(t.ef[b]), 3), "edv": round(float(t.edv[b]), 3),
+        "esv": round(float(t.esv[b]), 3),
         "ef_video": round(t.ef_video, 3), "ef_sd": round(t.ef_sd, 3), "high_variance": bool(t.ef_sd > 2.5),
-        "ef_beats": [round(float(x), 3) for x in t.ef], "ed_frames": t.ed_frames.tolist(), "es_frames": t.es_frames.tolist(),
+        "ef_beats": [round(float(x), 3) for x in t.ef], "ed_frames": t.ed_frames.tolist(),
+        "es_frames": t.es_frames.tolist(),
         "cm_per_pixel_grid": t.cm_per_pixel, "native_size": list(ph.native_size), "region": list(ph.region),
         "native_cm_per_pixel": ph.native_cm_per_pixel,
     }
@@ -139,7 +142,8 @@ def write_dataset(
         b = t.traced_beat
         write_echonet_video(out / "Videos" / f"{name}.avi", ph.frames, t.fps)
         rows.append(FileListRow(name, t.ef[b], t.esv[b], t.edv[b], GRID, GRID, t.fps, ph.n_frames, splits[i]))
-        traced.append(TracedVideo(name, int(t.es_frames[b]), t.tracing(b, "ES"), int(t.ed_frames[b]), t.tracing(b, "ED")))
+        traced.append(TracedVideo(name, int(t.es_frames[b]), t.tracing(b, "ES"),
+                                  int(t.ed_frames[b]), t.tracing(b, "ED")))
         if native:
             write_native_avi(out / "Native" / f"{name}.avi", ph)
         if dicom:
@@ -168,4 +172,6 @@ def write_dataset(
     return summary
 
 
-__all__ = ["write_dataset", "splits_for", "video_name", "phantom_rng", "truth_arrays", "write_dicom", "write_native_avi"]
+__all__ = [
+    "write_dataset", "splits_for", "video_name", "phantom_rng", "truth_arrays", "write_dicom", "write_native_avi",
+]

@@ -50,7 +50,8 @@ def ensure_demo_study(dest: Path | None = None) -> Path:
     truth_dir = folder / "truth"
     truth_dir.mkdir(exist_ok=True)
     for i, (name, kind, kw, frames) in enumerate(DEMO_LOOPS):
-        ph = generate_phantom(np.random.default_rng([DEMO_SEED, i]), frames=frames, size="native", native_size=NATIVE, **kw)
+        ph = generate_phantom(np.random.default_rng([DEMO_SEED, i]), frames=frames, size="native", native_size=NATIVE,
+                              **kw)
         path = folder / name
         tmp = folder / f".{name}.part"
         if kind == "avi":

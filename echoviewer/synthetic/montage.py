@@ -66,7 +66,8 @@ def make_montage(path: str | Path, seeds=(1, 2, 3, 4)) -> Path:
     nat = ph.native_frames[int(ph.truth.ed_frames[0])]
     h = TILE * 2
     w = int(round(nat.shape[1] * h / nat.shape[0]))
-    nat_tile = _label(cv2.resize(nat, (w, h), interpolation=cv2.INTER_AREA), "native 800x600 frame (burned-in text, ECG)")
+    nat_tile = _label(cv2.resize(nat, (w, h), interpolation=cv2.INTER_AREA),
+                      "native 800x600 frame (burned-in text, ECG)")
     top = np.hstack([np.vstack(real_col), nat_tile])
     grid = np.vstack(rows)
     width = max(top.shape[1], grid.shape[1])

@@ -12,8 +12,9 @@ rasterised on the 112 grid, so the truth is self-consistent with what the export
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import cv2
 import numpy as np
@@ -42,7 +43,8 @@ def _draw_params(rng: np.random.Generator) -> dict[str, Any]:
     u = rng.uniform
     p: dict[str, Any] = {}
     p["hr"] = float(np.clip(rng.normal(76, 16), 48, 125) if rng.random() < 0.7 else u(*HR_RANGE))
-    p["fps"] = int(round(np.clip(rng.normal(50, 6), 30, 70))) if rng.random() < 0.65 else int(rng.integers(FPS_RANGE[0], FPS_RANGE[1] + 1))
+    p["fps"] = (int(round(np.clip(rng.normal(50, 6), 30, 70))) if rng.random() < 0.65
+                else int(rng.integers(FPS_RANGE[0], FPS_RANGE[1] + 1)))
     p["n_beats"] = int(rng.integers(BEATS_RANGE[0], BEATS_RANGE[1] + 1))
     p["ef"] = float(np.clip(rng.normal(58, 7), 35, 76) if rng.random() < 0.65 else u(12, 50))
     p["ef_sd"] = float(u(3.0, 6.0) if rng.random() < 0.35 else u(0.3, 2.0))
@@ -259,7 +261,8 @@ def _ecg_value(t: float, tl: Timeline) -> float:
     return val
 
 
-def _static_overlay(fan: Fan, region, tl: Timeline, times: np.ndarray, p: dict, transform: GridTransform) -> tuple[np.ndarray, dict]:
+def _static_overlay(fan: Fan, region, tl: Timeline, times: np.ndarray, p: dict,
+                    transform: GridTransform) -> tuple[np.ndarray, dict]:
     W, H = fan.width, fan.height
     img = np.zeros((H, W, 3), np.uint8)
     sc = H / 600.0
@@ -274,7 +277,8 @@ def _static_overlay(fan: Fan, region, tl: Timeline, times: np.ndarray, p: dict, 
         cv2.putText(img, s[: max(4, int(left_limit / (8 * sc)))], (int(6 * sc), y), font, fs, grey, th, cv2.LINE_AA)
         y += int(17 * sc)
     right = min(transform.x0 + transform.side + 4, W - 60)
-    rlines = [f"HR {p['hr']:.0f}", f"FR {p['fps']:.0f}Hz", f"{fan.depth:.0f}cm", f"G{57 + p['gain_db']:.0f}", f"DR{p['dyn_range_db']:.0f}"]
+    rlines = [f"HR {p['hr']:.0f}", f"FR {p['fps']:.0f}Hz", f"{fan.depth:.0f}cm", f"G{57 + p['gain_db']:.0f}",
+              f"DR{p['dyn_range_db']:.0f}"]
     y = int(18 * sc)
     for s in rlines:
         cv2.putText(img, s, (right + int(4 * sc), y), font, fs, grey, th, cv2.LINE_AA)
@@ -396,9 +400,10 @@ def generate_phantom(
 
     # -- geometry ---------------------------------------------------------------------------------
     heart = Heart(
-        apex=np.array([p["apex_x_cm"], p["apex_y_cm"]]), tilt_deg=p["tilt_deg"], L0=p["lv_length_cm"], W0=p["lv_halfwidth_cm"],
-        lc=p["lc"], pexp=p["pexp"], beta=p["beta"], T0=p["wall_cm"], rv_width=p["rv_width_cm"], rv_apex_frac=p["rv_apex_frac"],
-        tv_offset=p["tv_offset_cm"], la_len=p["la_len_cm"], la_w=p["la_w_cm"], ra_len=p["ra_len_cm"], ra_w=p["ra_w_cm"],
+        apex=np.array([p["apex_x_cm"], p["apex_y_cm"]]), tilt_deg=p["tilt_deg"], L0=p["lv_length_cm"],
+        W0=p["lv_halfwidth_cm"], lc=p["lc"], pexp=p["pexp"], beta=p["beta"], T0=p["wall_cm"],
+        rv_width=p["rv_width_cm"], rv_apex_frac=p["rv_apex_frac"], tv_offset=p["tv_offset_cm"],
+        la_len=p["la_len_cm"], la_w=p["la_w_cm"], ra_len=p["ra_len_cm"], ra_w=p["ra_w_cm"],
         papillary=p["papillary"], moderator=p["moderator"],
     )
     W_nat, H_nat = int(native_size[0]), int(native_size[1])
@@ -471,8 +476,9 @@ def generate_phantom(
     beat_rr = [b.rr for b in beats if t_first <= b.e and b.s + b.t_ivr <= t_last] or [rr]
     truth = PhantomTruth(
         masks=masks, areas=areas.astype(np.int32), volume_fraction=fr, apex=apex_g, base=base_g,
-        ed_frames=np.array(ed_l, np.int32), es_frames=np.array(es_l, np.int32), edv=np.array(edv_l), esv=np.array(esv_l),
-        ef=np.array(ef_l), tracings=np.array(trc_l), fps=fps, hr=float(60.0 / np.mean(beat_rr)), cm_per_pixel=float(grid_cpp),
+        ed_frames=np.array(ed_l, np.int32), es_frames=np.array(es_l, np.int32), edv=np.array(edv_l),
+        esv=np.array(esv_l), ef=np.array(ef_l), tracings=np.array(trc_l), fps=fps, hr=float(60.0 / np.mean(beat_rr)),
+        cm_per_pixel=float(grid_cpp),
     )
 
     # -- rendering --------------------------------------------------------------------------------
@@ -537,8 +543,8 @@ def generate_phantom(
         frames_112[drop] = 0
     rgb = np.repeat(frames_112[..., None], 3, axis=3)
     params = {k: v for k, v in p.items() if not callable(v) and not k.startswith("_")}
-    params.update(size="native" if native else "112", native_size=[W_nat, H_nat], dropout=float(dropout), noise=float(noise),
-                  n_frames=int(n_frames), n_beats_complete=len(ed_l), t0=float(t0))
+    params.update(size="native" if native else "112", native_size=[W_nat, H_nat], dropout=float(dropout),
+                  noise=float(noise), n_frames=int(n_frames), n_beats_complete=len(ed_l), t0=float(t0))
     return Phantom(
         frames=rgb, truth=truth, params=params, fan=fan, region=region, transform=tr, times=times,
         native_contours=np.stack(nat_contours).astype(np.float32), native_frames=native_frames, _ctx=ctx,

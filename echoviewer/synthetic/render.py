@@ -33,7 +33,7 @@ class Fan:
     r_min: float = 0.5  # cm: the top arc of the sector
 
     @classmethod
-    def make(cls, width: int, height: int, depth: float, angle_deg: float) -> "Fan":
+    def make(cls, width: int, height: int, depth: float, angle_deg: float) -> Fan:
         top = round(0.065 * height)
         bottom = round(0.11 * height)
         r_px = height - top - bottom
@@ -155,18 +155,22 @@ class Scene:
         E = (p["bg_level"] * (1 + 0.45 * _lowfreq(rng, (H, W), 0.6 / res))).clip(0.005, None)
         E *= 1 + 0.8 * np.clip(_lowfreq(rng, (H, W), 0.25 / res), 0, None)
         chest = p["chest_depth"]
-        bands = 0.6 + 0.25 * np.sin(R * (2 * math.pi / 0.55) + rng.uniform(0, 6.3)) + 0.5 * _lowfreq(rng, (H, W), 0.15 / res)
+        bands = (0.6 + 0.25 * np.sin(R * (2 * math.pi / 0.55) + rng.uniform(0, 6.3))
+                 + 0.5 * _lowfreq(rng, (H, W), 0.15 / res))
         wall_w = np.clip(1 - (R - chest) / 0.5, 0, 1) * (R > 0.2)
         E = E * (1 - wall_w) + wall_w * p["chest_level"] * np.clip(bands, 0.1, None)
-        E += p["clutter"] * np.exp(-np.maximum(R - chest, 0) / 1.3) * np.clip(1 + 0.8 * _lowfreq(rng, (H, W), 0.3 / res), 0, None)
+        E += (p["clutter"] * np.exp(-np.maximum(R - chest, 0) / 1.3)
+              * np.clip(1 + 0.8 * _lowfreq(rng, (H, W), 0.3 / res), 0, None))
         # pericardium: bright rim, brightest behind the heart (deep) and on the lateral side
         peri_band = (d_heart > 0) & (d_heart <= p["peri_thick"])
         d, w = h.to_dw(X, Y)
         deep = np.clip((d - (h.L0 + 0.4 * h.la_len)) / (0.6 * h.la_len), 0, 1)
-        peri = p["peri_level"] * (0.03 + 0.9 * deep + 0.08 * (w > 0.5 * h.W0)) * (1 + 0.3 * _lowfreq(rng, (H, W), 0.4 / res))
+        peri = (p["peri_level"] * (0.03 + 0.9 * deep + 0.08 * (w > 0.5 * h.W0))
+                * (1 + 0.3 * _lowfreq(rng, (H, W), 0.4 / res)))
         E = np.where(peri_band, np.clip(peri, 0.05, None), E)
         # structures behind the atria (descending aorta, spine shadow) kept simple: bright fat
-        E += (d_heart > p["peri_thick"]) * smoothstep((d - h.L0 - 0.5) / 1.5) * 0.25 * p["peri_level"] * np.exp(-np.maximum(d_heart - 0.3, 0) / 0.8)
+        E += ((d_heart > p["peri_thick"]) * smoothstep((d - h.L0 - 0.5) / 1.5) * 0.25 * p["peri_level"]
+              * np.exp(-np.maximum(d_heart - 0.3, 0) / 0.8))
         # myocardium
         fib = 1 + 0.35 * _lowfreq(rng, (H, W), 0.35 / res) + 0.2 * _lowfreq(rng, (H, W), 0.12 / res)
         myo = p["myo_level"] * np.clip(fib, 0.3, None)
@@ -185,7 +189,8 @@ class Scene:
         blood = p["blood_level"] * (1 + 0.5 * np.clip(_lowfreq(rng, (H, W), 0.5 / res), -1, None))
         E = np.where(cav, blood, E)
         # apical near-field clutter / haze (also inside the cavities)
-        E += p["clutter"] * 0.5 * np.exp(-np.maximum(R - chest, 0) / 1.6) * np.clip(1 + _lowfreq(rng, (H, W), 0.25 / res), 0, None)
+        E += (p["clutter"] * 0.5 * np.exp(-np.maximum(R - chest, 0) / 1.6)
+              * np.clip(1 + _lowfreq(rng, (H, W), 0.25 / res), 0, None))
         # interatrial septum thin region (fossa ovalis) fades
         ias = (~cav) & (d_la <= h.ias + 0.05) & (d_ra <= h.ias + 0.05)
         fossa = np.exp(-(((d - (h.L0 + 1.9)) / 0.7) ** 2))
@@ -224,7 +229,8 @@ class Scene:
         nr = int(math.ceil((fan.depth + 1.5) / self.s_dr)) + 2
         nth = int(math.ceil((2 * fan.half_angle + 0.5) / self.s_dth)) + 2
         z = rng.standard_normal((nr, nth, 4)).astype(np.float32)
-        z = cv2.GaussianBlur(z, (0, 0), sigmaX=max(self.p["psf_lat_rad"] / self.s_dth, 0.8), sigmaY=max(self.p["psf_ax_cm"] / self.s_dr, 0.8))
+        z = cv2.GaussianBlur(z, (0, 0), sigmaX=max(self.p["psf_lat_rad"] / self.s_dth, 0.8),
+                             sigmaY=max(self.p["psf_ax_cm"] / self.s_dr, 0.8))
         # two independent speckle patterns, compounded (weight c of the second): less contrast
         c = self.p["compound"]
         z[..., 2:] *= math.sqrt(c)
@@ -293,7 +299,8 @@ class Renderer:
     """Renders frames of a Scene onto a set of output pixels given by their physical coordinates
     (X, Y) (h, w). Maps are computed on every `step`-th pixel and interpolated."""
 
-    def __init__(self, scene: Scene, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator, step: int = 1, n_bank: int = 6):
+    def __init__(self, scene: Scene, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator, step: int = 1,
+                 n_bank: int = 6):
         self.sc = scene
         self.X, self.Y = X.astype(np.float32), Y.astype(np.float32)
         self.shape = X.shape
@@ -377,11 +384,11 @@ class Renderer:
         nz = self.bank[j2]
         if self.rng.random() < 0.5:
             nz = nz[::-1]
-        I = cv2.scaleAdd(nz, float(p["noise_level"]), cv2.multiply(E, S))
-        I = cv2.GaussianBlur(I, (0, 0), 0.6)
+        intensity = cv2.scaleAdd(nz, float(p["noise_level"]), cv2.multiply(E, S))
+        intensity = cv2.GaussianBlur(intensity, (0, 0), 0.6)
         g_t = p["gain_drift_db"] * math.sin(2 * math.pi * t / p["gain_period"] + p["gain_phase"])
         dr = p["dyn_range_db"]
-        db = cv2.log(I + np.float32(1e-7))  # natural log; 10 log10(x) = 4.3429 ln(x)
+        db = cv2.log(intensity + np.float32(1e-7))  # natural log; 10 log10(x) = 4.3429 ln(x)
         x = (db * np.float32(4.342945 / dr)) + (self.gain_db + np.float32(g_t + dr)) / np.float32(dr)
         x8 = cv2.convertScaleAbs(x, alpha=255.0)  # saturates to 0..255
         x8 = cv2.LUT(x8, self.lut)

@@ -34,7 +34,7 @@ class TrainingSet:
         and masks (N,112,112)."""
         return np.stack(self.seg_frames)[..., None], np.stack(self.seg_masks)
 
-    def add(self, other: "TrainingSet") -> None:
+    def add(self, other: TrainingSet) -> None:
         self.seg_frames += other.seg_frames
         self.seg_masks += other.seg_masks
         self.loops += other.loops

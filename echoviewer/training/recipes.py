@@ -14,7 +14,7 @@ from echoviewer.models import build_model, load_model, save_weights
 from echoviewer.models.architectures import unwrap
 from echoviewer.pipeline.preprocess import ClipSpec
 from echoviewer.training.augment import Augment
-from echoviewer.training.data import TrainingSet, clip_sampler, echonet_set, phantom_set
+from echoviewer.training.data import clip_sampler, echonet_set, phantom_set
 from echoviewer.training.trainer import (
     TrainConfig,
     channel_stats,
@@ -64,8 +64,11 @@ def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log) -> 
         "heldout_seed": heldout_seed, "heldout": f"{n} phantoms never seen in training (seed {heldout_seed})"}
 
 
-def train_demo(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), log=print, command: str = "") -> dict:
-    """Train both demo models on phantoms, evaluate on held-out phantoms, write weights + manifests."""
+def train_demo(out_dir: str | Path, recipe: DemoRecipe | None = None, log=print, command: str = "") -> dict:
+    """Train both demo models on phantoms, evaluate on held-out phantoms, write weights + manifests.
+    ``recipe`` defaults to ``DemoRecipe()``."""
+    if recipe is None:
+        recipe = DemoRecipe()
     torch.set_num_threads(recipe.threads)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +107,8 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), log=print
             model = seg if task == "segmentation" else ef
             fields = {**common, "architecture": "unet_small" if task == "segmentation" else EF_ARCH,
                       "task": task, "metrics": metrics,
-                      "provenance": _provenance(recipe, command, data, seg_stats if task == "segmentation" else ef_stats)}
+                      "provenance": _provenance(recipe, command, data,
+                                                seg_stats if task == "segmentation" else ef_stats)}
             if task == "ef":
                 fields |= {"frames": recipe.clip_frames, "period": recipe.clip_period}
             save_weights(model, out_dir / src.name, fields)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
-from typing import TYPE_CHECKING
+# isort: split
+
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -12,13 +14,42 @@ from PySide6.QtGui import QAction, QKeySequence
 from echoviewer.ui.settings import clear_recent_studies, recent_studies
 
 if TYPE_CHECKING:
-    from echoviewer.ui.main_window import MainWindow
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMenuBar, QToolBar
+
+    from echoviewer.session import LoopEntry, StudySession
+    from echoviewer.ui.correction import CorrectionController
+    from echoviewer.ui.empty_state import EmptyState
+    from echoviewer.ui.exports import Exports
+    from echoviewer.ui.player import CinePlayer
+
+
+class ActionHost(Protocol):
+    """What the actions drive and read: the window, seen through the members they use."""
+
+    session: StudySession
+    player: CinePlayer
+    corrector: CorrectionController
+    exports: Exports
+    empty: EmptyState
+    qsettings: QSettings
+
+    def current_entry(self) -> LoopEntry | None: ...
+    def open_study(self, path: str) -> bool: ...
+    def open_study_dialog(self) -> None: ...
+    def open_demo_study(self) -> None: ...
+    def open_settings(self) -> None: ...
+    def reanalyse(self) -> None: ...
+    def close(self) -> bool: ...
+    def addAction(self, action: QAction) -> None: ...
+    def menuBar(self) -> QMenuBar: ...
+    def addToolBar(self, title: str) -> QToolBar: ...
 
 
 class WindowActions:
     """Every action of the review window (``win.act.<name>``); shortcuts work anywhere in it."""
 
-    def __init__(self, win: MainWindow):
+    def __init__(self, win: ActionHost):
         self.win = win
         p, c, x = win.player, win.corrector, win.exports
         add = self._add

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 import gc
 import threading
 from collections.abc import Callable
@@ -37,7 +39,7 @@ def run_in_thread(name: str, work: Callable[[Callable[[str], None]], Any], paren
     def run() -> None:
         try:
             result = work(relay.progress.emit)
-        except Exception as exc:  # noqa: BLE001 - reported in the window
+        except Exception as exc:
             relay.error.emit(one_line(str(exc)) or type(exc).__name__)
             return
         relay.done.emit(result)

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np

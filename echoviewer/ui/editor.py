@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
@@ -71,7 +73,7 @@ class TracingEditor(QGraphicsObject):
         self._bounds = QRectF(0, 0, float(width), float(height))
         self.update()
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+    def boundingRect(self) -> QRectF:
         pad = 0.25 * max(self._bounds.width(), self._bounds.height())
         return self._bounds.adjusted(-pad, -pad, pad, pad)
 
@@ -265,7 +267,7 @@ class TracingEditor(QGraphicsObject):
     def _xy(ev) -> np.ndarray:
         return np.array([ev.pos().x(), ev.pos().y()])
 
-    def mousePressEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def mousePressEvent(self, ev) -> None:
         self._swallow = False
         if not self.isVisible():
             ev.ignore()
@@ -315,14 +317,14 @@ class TracingEditor(QGraphicsObject):
             self.update()
             self.previewChanged.emit()
 
-    def mouseMoveEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def mouseMoveEvent(self, ev) -> None:
         if self._drag is None:
             ev.ignore()
             return
         self._drag_to(ev)
         ev.accept()
 
-    def mouseReleaseEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def mouseReleaseEvent(self, ev) -> None:
         if self._swallow:
             self._swallow = False
             self.unsetCursor()
@@ -352,13 +354,13 @@ class TracingEditor(QGraphicsObject):
         if moved:
             self.committed.emit({"point": "move_point", "apex": "move_apex", "base": "move_base"}[target[0]])
 
-    def ungrabMouseEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def ungrabMouseEvent(self, ev) -> None:
         # the grab went away mid-drag (window lost focus): keep what was dragged, as a release would
         if self._drag is not None:
             self._finish_drag()
         super().ungrabMouseEvent(ev)
 
-    def hoverMoveEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def hoverMoveEvent(self, ev) -> None:
         self._mouse = self._xy(ev)
         if self._redraw is not None:
             self.update()
@@ -377,7 +379,7 @@ class TracingEditor(QGraphicsObject):
         self._hover = target
         self.update()
 
-    def hoverLeaveEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def hoverLeaveEvent(self, ev) -> None:
         self._hover = None
         self._mouse = None
         if self._redraw is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -88,7 +90,7 @@ class Exports(QObject):
                 return None
         try:
             _report_writer()(analyses, Path(path), corrections_by_path=corrections)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.host.show_error(f"Could not write {path}: {one_line(str(exc))}")
             return None
         self.host.set_status(f"Report written: {path} ({len(analyses)} loop{'s' if len(analyses) != 1 else ''})")

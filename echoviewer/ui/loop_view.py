@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from echoviewer.errors import one_line
@@ -54,7 +56,7 @@ class LoopView(QObject):
         cannot be shown (the view then says so)."""
         try:
             self.player.set_loop(e.loop, e.mask)
-        except Exception as exc:  # noqa: BLE001 - e.g. frames that cannot be decoded
+        except Exception as exc:
             self.player.set_loop(None)
             self.timeline.clear_loop("cannot display this loop")
             self.summary.show_message(e.name, f"Cannot display: {exc}", error=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,8 +46,13 @@ from echoviewer.ui.status_bar import StatusBar
 from echoviewer.ui.study_list import StudyList
 from echoviewer.ui.summary import SummaryPanel
 from echoviewer.ui.timeline import TimelineWidget, legend_html
-from echoviewer.ui.worker import AnalysisBridge, AnalysisWorker, AnalyzerFactory
-from echoviewer.ui.worker import default_analyzer_factory, default_reopen
+from echoviewer.ui.worker import (
+    AnalysisBridge,
+    AnalysisWorker,
+    AnalyzerFactory,
+    default_analyzer_factory,
+    default_reopen,
+)
 
 
 def _default_scan(folder):
@@ -211,7 +218,7 @@ class MainWindow(QMainWindow):
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             scan = self._scan(p)
-        except Exception as exc:  # noqa: BLE001 - a broken study must not kill the app
+        except Exception as exc:
             self.show_error(f"Could not open {p}: {one_line(str(exc))}")
             return False
         finally:
@@ -372,14 +379,14 @@ class MainWindow(QMainWindow):
         self.act.update()
 
     # -- drag and drop, closing -----------------------------------------------------------------
-    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+    def dragEnterEvent(self, ev) -> None:
         urls = ev.mimeData().urls() if ev.mimeData().hasUrls() else []
         if urls and urls[0].isLocalFile():
             ev.acceptProposedAction()
         else:
             ev.ignore()
 
-    def dropEvent(self, ev) -> None:  # noqa: N802
+    def dropEvent(self, ev) -> None:
         urls = ev.mimeData().urls()
         if urls and urls[0].isLocalFile():
             ev.acceptProposedAction()
@@ -392,6 +399,6 @@ class MainWindow(QMainWindow):
         self.view.stop()
         self.bridge.shutdown()
 
-    def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, ev: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(ev)

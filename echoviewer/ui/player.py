@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 import time
 from collections.abc import Callable
 
@@ -46,7 +48,7 @@ class ScrubSlider(QSlider):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._acc = 0
 
-    def wheelEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def wheelEvent(self, ev) -> None:
         self._acc += ev.angleDelta().y() or ev.angleDelta().x()
         steps = int(self._acc / 120)
         if steps:
@@ -65,7 +67,7 @@ class _CineView(pg.GraphicsView):
         super().__init__(*args, **kw)
         self.double_click_hook: Callable | None = None  # (scene_pos) -> bool (handled)
 
-    def mouseDoubleClickEvent(self, ev) -> None:  # noqa: N802
+    def mouseDoubleClickEvent(self, ev) -> None:
         hook = self.double_click_hook
         if hook is not None and hook(self.mapToScene(ev.position().toPoint())):
             ev.accept()
@@ -427,7 +429,7 @@ class CinePlayer(QWidget):
         i = self.current
         try:
             img = self.loop.frame(i)
-        except Exception as exc:  # noqa: BLE001 - a bad frame must not take the viewer down
+        except Exception as exc:
             self.pause()
             img = np.zeros((int(self.loop.height), int(self.loop.width)), np.uint8)
             self.frameError.emit(f"frame {i + 1}: {one_line(str(exc))}")

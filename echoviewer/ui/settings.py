@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -83,7 +85,7 @@ class UiSettings:
 
     # -- QSettings ------------------------------------------------------------------------------
     @classmethod
-    def load(cls, qs: QSettings) -> "UiSettings":
+    def load(cls, qs: QSettings) -> UiSettings:
         d = cls()
 
         def get(key, default):

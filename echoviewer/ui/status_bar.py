@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from echoviewer import DEMO_LABEL

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 from collections.abc import Callable
 from pathlib import Path
 
@@ -145,7 +147,7 @@ class StudyList(QListWidget):
             return
         try:
             item.setIcon(thumbnail(e.loop.frame(min(e.loop.n_frames - 1, 0))))
-        except Exception:  # noqa: BLE001 - a thumbnail is not worth an error
+        except Exception:
             pass
         if not self.in_use(e.loop):
             e.loop.close()  # no open file and no decoded frame for each loop of a big study

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 import html
 
 from PySide6.QtCore import Qt, Signal

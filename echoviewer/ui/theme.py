@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from string import Template

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
@@ -384,7 +386,7 @@ class TimelineWidget(pg.PlotWidget):
                              "symbol": ED_SYMBOL if phase == "ed" else ES_SYMBOL}])
         self.ghost.show()
 
-    def mousePressEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def mousePressEvent(self, ev) -> None:
         self._swallow_release = False
         if self.editable and ev.button() == Qt.MouseButton.LeftButton:
             m = self.marker_at(ev.position())
@@ -396,7 +398,7 @@ class TimelineWidget(pg.PlotWidget):
                 return
         super().mousePressEvent(ev)
 
-    def mouseMoveEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def mouseMoveEvent(self, ev) -> None:
         if self._mdrag is not None:
             f = self.frame_at_widget(ev.position())
             if f is not None and f != self._mdrag[3]:
@@ -416,7 +418,7 @@ class TimelineWidget(pg.PlotWidget):
                 self.viewport().unsetCursor()
         super().mouseMoveEvent(ev)
 
-    def mouseReleaseEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def mouseReleaseEvent(self, ev) -> None:
         if self._swallow_release:
             self._swallow_release = False
             self.viewport().unsetCursor()
@@ -462,7 +464,7 @@ class TimelineWidget(pg.PlotWidget):
             f = int(min(max(round(self.cursor.value() * self.fps), 0), self.n_frames - 1))
             self.seekRequested.emit(f)
 
-    def wheelEvent(self, ev) -> None:  # noqa: N802 - the wheel scrubs instead of zooming
+    def wheelEvent(self, ev) -> None:
         self._acc += ev.angleDelta().y() or ev.angleDelta().x()
         steps = int(self._acc / 120)
         if steps:

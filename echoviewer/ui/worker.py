@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that module)
 
+# isort: split
+
 import inspect
 import threading
 from collections.abc import Callable, Iterable
@@ -194,7 +196,7 @@ class AnalysisWorker(QObject):
                 wait = getattr(analyzer, "wait_ready", None)  # a RemoteAnalyzer loads in its process
                 while wait is not None and not self._stopping and not wait(0.1):
                     pass
-            except Exception:  # noqa: BLE001
+            except Exception:
                 self._close_analyzer()
         while True:
             with self._cond:
@@ -234,7 +236,7 @@ class AnalysisWorker(QObject):
         if close is not None:
             try:
                 close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     def _run_job(self, job: Job, settings) -> None:
@@ -252,7 +254,7 @@ class AnalysisWorker(QObject):
             _warm_content_hash(job.loop)
             if self._discard:  # finished just as it was cancelled, but its settings are stale
                 raise Cancelled()
-        except BaseException as exc:  # noqa: BLE001 - every failure is reported, none kills the app
+        except BaseException as exc:
             if self._cancel or isinstance(exc, Cancelled):
                 with self._cond:
                     if self._requeue_current and not self._stopping:
@@ -276,7 +278,7 @@ def _warm_content_hash(loop) -> None:
     if content_hash is not None:
         try:
             content_hash()
-        except Exception:  # noqa: BLE001 - the window reports an unreadable file itself
+        except Exception:
             pass
 
 

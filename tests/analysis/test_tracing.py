@@ -83,7 +83,8 @@ def test_polygon_mask_matches_skimage_rule_on_random_self_intersecting_polygons(
         xs = rng.integers(-3, 21, n).astype(float)
         ys = rng.integers(-3, 19, n).astype(float)
         m = polygon_mask(xs, ys, shape)
-        ref = np.array([[_skimage_port(xs, ys, float(c), float(r)) > 0 for c in range(shape[1])] for r in range(shape[0])])
+        ref = np.array([[_skimage_port(xs, ys, float(c), float(r)) > 0 for c in range(shape[1])]
+                        for r in range(shape[0])])
         assert np.array_equal(m, ref), (xs.tolist(), ys.tolist())
 
 

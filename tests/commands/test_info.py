@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from echoviewer.io.dicom_write import write_ultrasound_dicom
-
 from tests.io.conftest import fan_frames, write_video
 
 ROOT = Path(__file__).resolve().parents[2]

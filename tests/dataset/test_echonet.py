@@ -64,8 +64,10 @@ def test_volume_tracings_round_trip_es_first(tmp_path):
 def test_dataset_reader_like_reference_loader(tmp_path):
     rng = np.random.default_rng(1)
     names = ["A", "B", "C"]
-    write_filelist(tmp_path / "FileList.csv", [FileListRow(n, 50, 40, 80, 112, 112, 50, 30, "VAL" if n == "B" else "TRAIN") for n in names])
-    vids = [TracedVideo("A", 12, _tracing(rng), 3, _tracing(rng)), TracedVideo("B", 5, _tracing(rng), 25, _tracing(rng))]
+    write_filelist(tmp_path / "FileList.csv",
+                   [FileListRow(n, 50, 40, 80, 112, 112, 50, 30, "VAL" if n == "B" else "TRAIN") for n in names])
+    vids = [TracedVideo("A", 12, _tracing(rng), 3, _tracing(rng)),
+            TracedVideo("B", 5, _tracing(rng), 25, _tracing(rng))]
     write_volume_tracings(tmp_path / "VolumeTracings.csv", vids)
     # C has only one traced frame: dropped
     with open(tmp_path / "VolumeTracings.csv", "a") as fh:

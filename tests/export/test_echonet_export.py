@@ -7,9 +7,9 @@ import pytest
 
 from echoviewer.analysis.metrics import dice
 from echoviewer.annotations.store import AutoSaver, open_corrections
+from echoviewer.dataset.echonet import read_dataset
 from echoviewer.export.echonet_export import AUDIT_NAME, export_study
 from echoviewer.io import open_loop
-from echoviewer.dataset.echonet import read_dataset
 from echoviewer.io.echonet_video import read_echonet_video, write_echonet_video
 from echoviewer.pipeline.analyzer import Analyzer
 from echoviewer.pipeline.results import AnalysisSettings

@@ -19,7 +19,8 @@ def fan_mask(h: int = H, w: int = W, top: int = 14) -> np.ndarray:
     return (np.abs(ang) < np.pi / 4) & (rad < h - top - 12) & (yy >= top)
 
 
-def fan_frames(n: int = 8, h: int = H, w: int = W, colour: bool = False, text: bool = True, seed: int = 0) -> np.ndarray:
+def fan_frames(n: int = 8, h: int = H, w: int = W, colour: bool = False, text: bool = True,
+               seed: int = 0) -> np.ndarray:
     """(n,h,w) uint8 grey, or (n,h,w,3) RGB with a coloured ECG trace: blurred speckle inside a
     sector that drifts sideways each frame, a dark cavity that breathes, static burned-in text."""
     rng = np.random.default_rng(seed)

@@ -109,7 +109,8 @@ def test_palette_colour_applies_lut(tmp_path, syntax):
 
 
 def test_monochrome1_is_inverted(tmp_path, grey_frames):
-    p = write_ultrasound_dicom(tmp_path / "m1.dcm", grey_frames, fps=30, transfer_syntax="explicit_le", photometric="MONOCHROME1")
+    p = write_ultrasound_dicom(tmp_path / "m1.dcm", grey_frames, fps=30, transfer_syntax="explicit_le",
+                               photometric="MONOCHROME1")
     ds = pydicom.dcmread(p)
     assert ds.PhotometricInterpretation == "MONOCHROME1"
     assert np.array_equal(ds.pixel_array, 255 - grey_frames)  # stored inverted
@@ -119,8 +120,10 @@ def test_monochrome1_is_inverted(tmp_path, grey_frames):
 def test_native_ybr_full_422(tmp_path):
     # smooth colours: 4:2:2 chroma subsampling loses little
     yy, xx = np.mgrid[:H, :W]
-    frames = np.stack([np.stack([xx + t, np.full_like(xx, 100), 255 - xx - yy], -1) for t in range(3)]).clip(0, 255).astype(np.uint8)
-    p = write_ultrasound_dicom(tmp_path / "y.dcm", frames, fps=30, transfer_syntax="explicit_le", photometric="YBR_FULL_422")
+    frames = (np.stack([np.stack([xx + t, np.full_like(xx, 100), 255 - xx - yy], -1) for t in range(3)])
+              .clip(0, 255).astype(np.uint8))
+    p = write_ultrasound_dicom(tmp_path / "y.dcm", frames, fps=30, transfer_syntax="explicit_le",
+                               photometric="YBR_FULL_422")
     loop = open_loop(p)
     got = _stack(loop).astype(int)
     assert got.shape == frames.shape and np.abs(got - frames).max() <= 3
@@ -143,8 +146,9 @@ def test_more_than_8_bits_rescaled(tmp_path, syntax):
 
 def test_more_than_8_bits_uses_window(tmp_path):
     frames = np.stack([np.full((H, W), v, np.uint16) for v in (1000, 1500, 2000)])
-    p = write_ultrasound_dicom(tmp_path / "w.dcm", frames, fps=30, transfer_syntax="explicit_le", photometric="MONOCHROME2",
-                               BitsStored=12, HighBit=11, WindowCenter=1500, WindowWidth=1000)
+    p = write_ultrasound_dicom(tmp_path / "w.dcm", frames, fps=30, transfer_syntax="explicit_le",
+                               photometric="MONOCHROME2", BitsStored=12, HighBit=11, WindowCenter=1500,
+                               WindowWidth=1000)
     loop = open_loop(p)
     assert [int(loop.frame(i)[0, 0]) for i in range(3)] == [0, 128, 255]
 
@@ -163,7 +167,8 @@ def test_more_than_8_bits_uses_window(tmp_path):
     ],
 )
 def test_fps_sources(tmp_path, grey_frames, fps, extra, expect, source):
-    p = write_ultrasound_dicom(tmp_path / "f.dcm", grey_frames, fps=fps, transfer_syntax="explicit_le", photometric="MONOCHROME2", **extra)
+    p = write_ultrasound_dicom(tmp_path / "f.dcm", grey_frames, fps=fps, transfer_syntax="explicit_le",
+                               photometric="MONOCHROME2", **extra)
     loop = open_loop(p)
     assert loop.fps == pytest.approx(expect) and loop.fps_source == source
 
@@ -215,7 +220,8 @@ def test_no_region_is_detected_from_motion(tmp_path, grey_frames):
 
 
 def test_grid_frames_follow_the_transform(tmp_path, colour_frames):
-    p = write_ultrasound_dicom(tmp_path / "g.dcm", colour_frames, fps=30, region=REGION, transfer_syntax="rle", photometric="RGB")
+    p = write_ultrasound_dicom(tmp_path / "g.dcm", colour_frames, fps=30, region=REGION, transfer_syntax="rle",
+                               photometric="RGB")
     loop = open_loop(p)
     grid = loop.grid_frames()
     assert grid.shape == (8, 112, 112, 3) and grid.dtype == np.uint8
@@ -225,7 +231,8 @@ def test_grid_frames_follow_the_transform(tmp_path, colour_frames):
 
 
 def test_single_frame(tmp_path, grey_frames):
-    p = write_ultrasound_dicom(tmp_path / "s.dcm", grey_frames[0], fps=None, transfer_syntax="explicit_le", photometric="MONOCHROME2")
+    p = write_ultrasound_dicom(tmp_path / "s.dcm", grey_frames[0], fps=None, transfer_syntax="explicit_le",
+                               photometric="MONOCHROME2")
     ds = pydicom.dcmread(p)
     assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.6.1" and "NumberOfFrames" not in ds
     loop = open_loop(p)
@@ -237,7 +244,8 @@ def test_single_frame(tmp_path, grey_frames):
 
 
 def test_writer_metadata(tmp_path, colour_frames):
-    p = write_ultrasound_dicom(tmp_path / "m.dcm", colour_frames, fps=50, region=REGION, cm_per_pixel=CM, PatientName="DOE^JANE")
+    p = write_ultrasound_dicom(tmp_path / "m.dcm", colour_frames, fps=50, region=REGION, cm_per_pixel=CM,
+                               PatientName="DOE^JANE")
     ds = pydicom.dcmread(p)
     assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.3.1" and ds.Modality == "US"
     assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
@@ -246,18 +254,22 @@ def test_writer_metadata(tmp_path, colour_frames):
     assert ds.PatientName == "DOE^JANE"
     assert int(ds.NumberOfFrames) == 8 and float(ds.FrameTime) == pytest.approx(20.0) and int(ds.CineRate) == 50
     reg = ds.SequenceOfUltrasoundRegions[0]
-    assert (reg.RegionLocationMinX0, reg.RegionLocationMinY0, reg.RegionLocationMaxX1, reg.RegionLocationMaxY1) == (10, 6, 119, 89)
+    assert (reg.RegionLocationMinX0, reg.RegionLocationMinY0,
+            reg.RegionLocationMaxX1, reg.RegionLocationMaxY1) == (10, 6, 119, 89)
     assert reg.PhysicalUnitsXDirection == 3 and reg.PhysicalDeltaX == pytest.approx(CM)
 
 
 def test_writer_streams_an_iterator(tmp_path, grey_frames):
-    a = write_ultrasound_dicom(tmp_path / "a.dcm", grey_frames, fps=30, transfer_syntax="rle", photometric="MONOCHROME2")
-    b = write_ultrasound_dicom(tmp_path / "b.dcm", (f for f in grey_frames), fps=30, transfer_syntax="rle", photometric="MONOCHROME2")
+    a = write_ultrasound_dicom(tmp_path / "a.dcm", grey_frames, fps=30, transfer_syntax="rle",
+                               photometric="MONOCHROME2")
+    b = write_ultrasound_dicom(tmp_path / "b.dcm", (f for f in grey_frames), fps=30, transfer_syntax="rle",
+                               photometric="MONOCHROME2")
     assert np.array_equal(_stack(open_loop(a)), _stack(open_loop(b)))
 
 
 @pytest.mark.parametrize("kw", [dict(transfer_syntax="nope"), dict(photometric="CMYK"),
-                                dict(photometric="PALETTE COLOR"), dict(transfer_syntax="rle", photometric="YBR_FULL_422")])
+                                dict(photometric="PALETTE COLOR"),
+                                dict(transfer_syntax="rle", photometric="YBR_FULL_422")])
 def test_writer_rejects_bad_options(tmp_path, grey_frames, kw):
     with pytest.raises(ValueError):
         write_ultrasound_dicom(tmp_path / "x.dcm", grey_frames, fps=30, **kw)
@@ -270,7 +282,8 @@ def test_extensionless_dicom(tmp_path, grey_frames):
 
 def test_dicom_without_preamble(tmp_path, grey_frames):
     """A bare dataset (no preamble, no file meta: implicit VR LE), as old devices write it."""
-    p = write_ultrasound_dicom(tmp_path / "x.dcm", grey_frames, fps=30, transfer_syntax="implicit_le", photometric="MONOCHROME2")
+    p = write_ultrasound_dicom(tmp_path / "x.dcm", grey_frames, fps=30, transfer_syntax="implicit_le",
+                               photometric="MONOCHROME2")
     ds = pydicom.dcmread(p)
     ds.preamble = None
     del ds.file_meta

@@ -250,7 +250,8 @@ def test_manifest_architecture_mismatch(tmp_path):
     with pytest.raises(WeightsError) as exc:
         load_model("segmentation", narrow)
     msg = _one_line(exc, narrow)
-    assert "does not fit architecture unet_small: wrong shapes (file vs model): enc1.0.0.weight (8, 3, 3, 3) vs (16, 3, 3, 3)" in msg
+    assert ("does not fit architecture unet_small: wrong shapes (file vs model): "
+            "enc1.0.0.weight (8, 3, 3, 3) vs (16, 3, 3, 3)") in msg
 
 
 def test_own_format_refuses_numpy(tmp_path, demo_models):

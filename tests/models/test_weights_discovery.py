@@ -13,13 +13,13 @@ from echoviewer.models import (
     DeviceError,
     WeightsError,
     build_model,
+    discovery,
     find_weights,
     load_model,
     pick_device,
     save_weights,
     search_dirs,
 )
-from echoviewer.models import discovery
 
 
 @pytest.fixture()

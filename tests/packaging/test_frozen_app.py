@@ -23,7 +23,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         os.environ.get("ECHOVIEWER_TEST_FREEZE") != "1" and not os.environ.get("ECHOVIEWER_FROZEN_APP"),
-        reason="frozen-app build is slow (3-5 min + 1.5 min of tests, 4.4 GB): set ECHOVIEWER_TEST_FREEZE=1 to build and test it "
+        reason="frozen-app build is slow (3-5 min + 1.5 min of tests, 4.4 GB): "
+               "set ECHOVIEWER_TEST_FREEZE=1 to build and test it "
                "(or ECHOVIEWER_FROZEN_APP=path/to/echoviewer to test an existing build)"),
 ]
 

@@ -41,4 +41,5 @@ def test_reduced_and_normal_ef_are_told_apart(analyzer):
     flag = paper_threshold_flag()
     assert flag in low.flags and flag not in high.flags
     mask = low.masks[low.beats[0].ed_frame]
-    assert dice(mask, generate_phantom(31, ef=30, ef_sd=0.5, hr=70, n_beats=3).truth.masks[low.beats[0].ed_frame]) > 0.85
+    assert dice(mask,
+                generate_phantom(31, ef=30, ef_sd=0.5, hr=70, n_beats=3).truth.masks[low.beats[0].ed_frame]) > 0.85

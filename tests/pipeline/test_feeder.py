@@ -3,8 +3,8 @@ import time
 import numpy as np
 
 from echoviewer.io import Loop, open_loop
-from echoviewer.io.loop import ArraySource
 from echoviewer.io.echonet_video import write_echonet_video
+from echoviewer.io.loop import ArraySource
 from echoviewer.pipeline.feeder import GridFeeder
 
 

@@ -229,56 +229,86 @@ def _cases() -> list[Case]:
     c: list[Case] = []
     add = c.append
     # ---- unusable -------------------------------------------------------------------------------
-    add(Case("zero_byte.dcm", "bad", lambda d: (d / "zero_byte.dcm").write_bytes(b"") or d / "zero_byte.dcm", "zero-byte"))
-    add(Case("zero_byte.avi", "bad", lambda d: (d / "zero_byte.avi").write_bytes(b"") or d / "zero_byte.avi", "zero-byte"))
+    add(Case("zero_byte.dcm", "bad", lambda d: (d / "zero_byte.dcm").write_bytes(b"") or d / "zero_byte.dcm",
+             "zero-byte"))
+    add(Case("zero_byte.avi", "bad", lambda d: (d / "zero_byte.avi").write_bytes(b"") or d / "zero_byte.avi",
+             "zero-byte"))
     for ext, seed, why in ((".dcm", 1, "not a dicom file"), (".avi", 2, "cannot open the video"),
                            (".mp4", 3, "cannot open the video")):
         add(Case(f"random{ext}", "bad", lambda d, e=ext, s=seed: random_bytes(d / f"random{e}", 20_000, s), why))
-    add(Case("random_tiny.avi", "bad", lambda d: random_bytes(d / "random_tiny.avi", 7, 4), "not a video or dicom file"))
-    add(Case("text_named.avi", "bad", lambda d: (d / "text_named.avi").write_text("patient list\n" * 50) and d / "text_named.avi",
+    add(Case("random_tiny.avi", "bad", lambda d: random_bytes(d / "random_tiny.avi", 7, 4),
+             "not a video or dicom file"))
+    add(Case("text_named.avi", "bad",
+             lambda d: (d / "text_named.avi").write_text("patient list\n" * 50) and d / "text_named.avi",
              "(text)"))
-    add(Case("dicom_no_pixels.dcm", "bad", lambda d: dicom_without_pixels(d / "dicom_no_pixels.dcm"), "without pixel data"))
+    add(Case("dicom_no_pixels.dcm", "bad", lambda d: dicom_without_pixels(d / "dicom_no_pixels.dcm"),
+             "without pixel data"))
     add(Case("dicom_0_frames.dcm", "bad", lambda d: dicom_zero_frames(d / "dicom_0_frames.dcm"), "no frames"))
-    add(Case("dicom_says_10_holds_5.dcm", "bad", lambda d: dicom_frames_mismatch(d / "dicom_says_10_holds_5.dcm", 10, 5), "numberofframes says 10 but the data holds 5"))
-    add(Case("dicom_says_3_holds_5.dcm", "bad", lambda d: dicom_frames_mismatch(d / "dicom_says_3_holds_5.dcm", 3, 5), "numberofframes says 3 but the data holds 5"))
-    add(Case("jpeg_dicom_says_9_holds_6.dcm", "bad", lambda d: _rewrite_frames(_seed_dcm(d), d / "jpeg_dicom_says_9_holds_6.dcm", 9), "numberofframes says 9 but the data holds 6"))
-    add(Case("dicom_trunc_preamble.dcm", "bad", lambda d: truncate(_seed_dcm(d), d / "dicom_trunc_preamble.dcm", 132), "truncated"))
-    add(Case("dicom_trunc_header.dcm", "bad", lambda d: truncate(_seed_dcm(d), d / "dicom_trunc_header.dcm", 300), "truncated"))
-    add(Case("dicom_jpeg_trunc_half.dcm", "bad", lambda d: truncate(_seed_dcm(d), d / "dicom_jpeg_trunc_half.dcm", 0.5), "truncated"))
-    add(Case("dicom_native_trunc_half.dcm", "bad", lambda d: truncate(_seed_dcm(d, "explicit_le"), d / "dicom_native_trunc_half.dcm", 0.5), "truncated"))
-    add(Case("dicom_rle_trunc_90.dcm", "bad", lambda d: truncate(_seed_dcm(d, "rle"), d / "dicom_rle_trunc_90.dcm", 0.9), "truncated"))
-    add(Case("mp4_bad_box_size.mp4", "bad", lambda d: bad_mp4_box(d / "mp4_bad_box_size.mp4"), "cannot open the video"))
-    add(Case("avi_trunc_header.avi", "bad", lambda d: truncate(_seed_avi(d, 60), d / "avi_trunc_header.avi", 100), "corrupt or truncated"))
+    add(Case("dicom_says_10_holds_5.dcm", "bad",
+             lambda d: dicom_frames_mismatch(d / "dicom_says_10_holds_5.dcm", 10, 5),
+             "numberofframes says 10 but the data holds 5"))
+    add(Case("dicom_says_3_holds_5.dcm", "bad",
+             lambda d: dicom_frames_mismatch(d / "dicom_says_3_holds_5.dcm", 3, 5),
+             "numberofframes says 3 but the data holds 5"))
+    add(Case("jpeg_dicom_says_9_holds_6.dcm", "bad",
+             lambda d: _rewrite_frames(_seed_dcm(d), d / "jpeg_dicom_says_9_holds_6.dcm", 9),
+             "numberofframes says 9 but the data holds 6"))
+    add(Case("dicom_trunc_preamble.dcm", "bad",
+             lambda d: truncate(_seed_dcm(d), d / "dicom_trunc_preamble.dcm", 132), "truncated"))
+    add(Case("dicom_trunc_header.dcm", "bad",
+             lambda d: truncate(_seed_dcm(d), d / "dicom_trunc_header.dcm", 300), "truncated"))
+    add(Case("dicom_jpeg_trunc_half.dcm", "bad",
+             lambda d: truncate(_seed_dcm(d), d / "dicom_jpeg_trunc_half.dcm", 0.5), "truncated"))
+    add(Case("dicom_native_trunc_half.dcm", "bad",
+             lambda d: truncate(_seed_dcm(d, "explicit_le"), d / "dicom_native_trunc_half.dcm", 0.5), "truncated"))
+    add(Case("dicom_rle_trunc_90.dcm", "bad",
+             lambda d: truncate(_seed_dcm(d, "rle"), d / "dicom_rle_trunc_90.dcm", 0.9), "truncated"))
+    add(Case("mp4_bad_box_size.mp4", "bad", lambda d: bad_mp4_box(d / "mp4_bad_box_size.mp4"),
+             "cannot open the video"))
+    add(Case("avi_trunc_header.avi", "bad",
+             lambda d: truncate(_seed_avi(d, 60), d / "avi_trunc_header.avi", 100), "corrupt or truncated"))
     add(Case("avi_0_frames.avi", "bad", lambda d: empty_avi(d / "avi_0_frames.avi"), "without decodable frames"))
     # ---- damaged, may or may not be readable ----------------------------------------------------
     add(Case("avi_trunc_half.avi", "either", lambda d: truncate(_seed_avi(d, 60), d / "avi_trunc_half.avi", 0.5)))
     for k in range(2):
-        add(Case(f"dicom_jpeg_bitflip{k}.dcm", "either", lambda d, k=k: bitflip(_seed_dcm(d), d / f"dicom_jpeg_bitflip{k}.dcm", 20, k)))
-    add(Case("dicom_native_bitflip.dcm", "either", lambda d: bitflip(_seed_dcm(d, "explicit_le"), d / "dicom_native_bitflip.dcm", 20, 10)))
+        add(Case(f"dicom_jpeg_bitflip{k}.dcm", "either",
+                 lambda d, k=k: bitflip(_seed_dcm(d), d / f"dicom_jpeg_bitflip{k}.dcm", 20, k)))
+    add(Case("dicom_native_bitflip.dcm", "either",
+             lambda d: bitflip(_seed_dcm(d, "explicit_le"), d / "dicom_native_bitflip.dcm", 20, 10)))
     add(Case("avi_bitflip.avi", "either", lambda d: bitflip(_seed_avi(d, 60), d / "avi_bitflip.avi", 20, 20)))
     # ---- opens (frame 0 is fine) but a later frame cannot be decoded: info 0, analyze 2 -----------
-    add(Case("dicom_last_frame_garbage.dcm", "late", lambda d: garbage_last_jpeg_frame(_seed_dcm(d), d / "dicom_last_frame_garbage.dcm"),
+    add(Case("dicom_last_frame_garbage.dcm", "late",
+             lambda d: garbage_last_jpeg_frame(_seed_dcm(d), d / "dicom_last_frame_garbage.dcm"),
              "frame 5 cannot be decoded", shape=(6, 80, 64)))
     # ---- valid but odd: (frames, width, height) as the reader must report them --------------------
     for n in (1, 2, 5):
-        add(Case(f"avi_{n}_frames.avi", "ok", lambda d, n=n: write_echonet_video(d / f"avi_{n}_frames.avi", beating(n), 50.0),
+        add(Case(f"avi_{n}_frames.avi", "ok",
+                 lambda d, n=n: write_echonet_video(d / f"avi_{n}_frames.avi", beating(n), 50.0),
                  shape=(n, 112, 112), no_beats=True, solo=n == 1))
         add(Case(f"dicom_{n}_frames.dcm", "ok", lambda d, n=n: write_ultrasound_dicom(
-            d / f"dicom_{n}_frames.dcm", beating(n, 96, 128), fps=30, transfer_syntax="explicit_le", photometric="MONOCHROME2"),
+            d / f"dicom_{n}_frames.dcm", beating(n, 96, 128), fps=30, transfer_syntax="explicit_le",
+            photometric="MONOCHROME2"),
             shape=(n, 128, 96), no_beats=True))
-    add(Case("avi_4000_frames_64x64.avi", "ok", lambda d: write_avi(d / "avi_4000_frames_64x64.avi", beating(4000, 64, 64)),
+    add(Case("avi_4000_frames_64x64.avi", "ok",
+             lambda d: write_avi(d / "avi_4000_frames_64x64.avi", beating(4000, 64, 64)),
              shape=(4000, 64, 64), slow=True, solo=True))
-    add(Case("avi_all_black.avi", "ok", lambda d: write_echonet_video(d / "avi_all_black.avi", np.zeros((80, 112, 112), np.uint8), 50.0),
+    add(Case("avi_all_black.avi", "ok",
+             lambda d: write_echonet_video(d / "avi_all_black.avi", np.zeros((80, 112, 112), np.uint8), 50.0),
              shape=(80, 112, 112), no_beats=True))
     add(Case("dicom_all_black.dcm", "ok", lambda d: write_ultrasound_dicom(
-        d / "dicom_all_black.dcm", np.zeros((80, 64, 64), np.uint8), fps=50, transfer_syntax="rle", photometric="MONOCHROME2"),
+        d / "dicom_all_black.dcm", np.zeros((80, 64, 64), np.uint8), fps=50, transfer_syntax="rle",
+        photometric="MONOCHROME2"),
         shape=(80, 64, 64), no_beats=True))
-    add(Case("avi_odd_113x97.avi", "ok", lambda d: write_mjpg_avi(d / "avi_odd_113x97.avi", beating(60, 97, 113)), shape=(60, 113, 97)))
+    add(Case("avi_odd_113x97.avi", "ok", lambda d: write_mjpg_avi(d / "avi_odd_113x97.avi", beating(60, 97, 113)),
+             shape=(60, 113, 97)))
     add(Case("dicom_odd_113x97.dcm", "ok", lambda d: write_ultrasound_dicom(
-        d / "dicom_odd_113x97.dcm", beating(60, 97, 113), fps=50, transfer_syntax="jpeg_baseline", photometric="MONOCHROME2"),
+        d / "dicom_odd_113x97.dcm", beating(60, 97, 113), fps=50, transfer_syntax="jpeg_baseline",
+        photometric="MONOCHROME2"),
         shape=(60, 113, 97)))
-    add(Case("avi_tiny_8x8.avi", "ok", lambda d: write_mjpg_avi(d / "avi_tiny_8x8.avi", beating(60, 8, 8)), shape=(60, 8, 8)))
-    add(Case("avi_tiny_7x5.avi", "ok", lambda d: write_mjpg_avi(d / "avi_tiny_7x5.avi", beating(30, 5, 7)), shape=(30, 7, 5)))
+    add(Case("avi_tiny_8x8.avi", "ok", lambda d: write_mjpg_avi(d / "avi_tiny_8x8.avi", beating(60, 8, 8)),
+             shape=(60, 8, 8)))
+    add(Case("avi_tiny_7x5.avi", "ok", lambda d: write_mjpg_avi(d / "avi_tiny_7x5.avi", beating(30, 5, 7)),
+             shape=(30, 7, 5)))
     add(Case("dicom_tiny_8x8.dcm", "ok", lambda d: write_ultrasound_dicom(
         d / "dicom_tiny_8x8.dcm", beating(60, 8, 8), fps=50, transfer_syntax="explicit_le", photometric="MONOCHROME2"),
         shape=(60, 8, 8)))

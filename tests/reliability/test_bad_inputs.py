@@ -140,7 +140,8 @@ def test_analyze(case, runs, corpus):
         assert beats == [] and "no beats found" in summary["flags"]
         assert summary["ef_model"] == "" and summary["beats_used"] == "0" and summary["hr_bpm"] == ""
     for row in beats:  # whatever an untrained model says, the numbers are well-formed
-        assert 0 <= int(row["ed_frame"]) < int(summary["n_frames"]) and 0 <= int(row["es_frame"]) < int(summary["n_frames"])
+        assert (0 <= int(row["ed_frame"]) < int(summary["n_frames"])
+                and 0 <= int(row["es_frame"]) < int(summary["n_frames"]))
         if row["ef_model"]:
             float(row["ef_model"])
         assert row["clip_mode"] in ("full", "padded", "shifted", "dropped")

@@ -90,7 +90,8 @@ def test_same_seed_same_bytes(tmp_path):
     write_dataset(b, 2, seed=8, frames=30)
     for rel in ("FileList.csv", "VolumeTracings.csv", "Videos/Phantom8_0000.avi", "Videos/Phantom8_0001.avi"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
-    assert np.array_equal(read_echonet_video(a / "Videos/Phantom8_0001.avi"), read_echonet_video(b / "Videos/Phantom8_0001.avi"))
+    assert np.array_equal(read_echonet_video(a / "Videos/Phantom8_0001.avi"),
+                          read_echonet_video(b / "Videos/Phantom8_0001.avi"))
 
 
 def test_native_and_dicom_agree_with_the_avi(tmp_path):
@@ -109,7 +110,8 @@ def test_native_and_dicom_agree_with_the_avi(tmp_path):
     assert ds.PhotometricInterpretation == "YBR_FULL_422"
     assert float(ds.FrameTime) == pytest.approx(1000.0 / float(z["fps"]), rel=1e-3)
     reg = ds.SequenceOfUltrasoundRegions[0]
-    region = (int(reg.RegionLocationMinX0), int(reg.RegionLocationMinY0), int(reg.RegionLocationMaxX1) + 1, int(reg.RegionLocationMaxY1) + 1)
+    region = (int(reg.RegionLocationMinX0), int(reg.RegionLocationMinY0),
+              int(reg.RegionLocationMaxX1) + 1, int(reg.RegionLocationMaxY1) + 1)
     assert region == tuple(z["region"])
     assert float(reg.PhysicalDeltaX) == pytest.approx(float(z["native_cm_per_pixel"]))
     tr = GridTransform.from_region(region)

@@ -97,7 +97,7 @@ INFO = WeightsInfo(path=None, name="fake-weights", task="segmentation", architec
 class FakeAnalyzer:
     """Same call as echoviewer.pipeline.Analyzer.analyze; masks from the fake loop's geometry."""
 
-    instances: list["FakeAnalyzer"] = []
+    instances: list[FakeAnalyzer] = []
 
     def __init__(self, settings, chunk: int = 8, delay: float = 0.0, fail_on: str | None = None,
                  gate: threading.Event | None = None):

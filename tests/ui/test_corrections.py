@@ -327,7 +327,8 @@ def test_move_es_by_dragging_its_marker_on_the_timeline(win, qtbot):
     assert c.beat(1)["es_frame"] == 14
     assert [a["action"] for a in c.audit] == ["move_es"]
     a = win.current_entry().analysis
-    np.testing.assert_allclose(win.timeline.marker_positions()["es"][0], [14 / a.fps, a.areas[14] * a.cm_per_pixel_grid**2])
+    np.testing.assert_allclose(win.timeline.marker_positions()["es"][0],
+                               [14 / a.fps, a.areas[14] * a.cm_per_pixel_grid**2])
     assert c.values()[0].ef < before  # a larger LV than the true ES
     assert win.summary.beats.item(0, 1).text() == "0–14" and win.summary.beats.item(0, 0).text() == "✎ 1"
     assert win.player.editor.isVisible() and win.corrector.target[1:] == (1, "es", 14)

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, QUrl, Slot
 from PySide6.QtGui import QDropEvent, QImage, QWheelEvent
 
-from echoviewer.ui.settings import UiSettings, recent_studies
 from echoviewer.session import LoopState
+from echoviewer.ui.settings import UiSettings, recent_studies
 from tests.ui.conftest import wait_all_analysed
 from tests.ui.fakes import FakeAnalyzer, FakeLoop, FakeLoopError
 

@@ -11,7 +11,7 @@ def test_void_qt_calls_cannot_exhaust_singletons(qapp):
     from PySide6.QtWidgets import QLabel
 
     lab = QLabel()
-    for i in range(20000):  # ~ a minute of playback's worth of void calls
+    for _ in range(20000):  # ~ a minute of playback's worth of void calls
         lab.setText("x")
         lab.isVisible()
     assert sys.getrefcount(None) > 20000

@@ -20,7 +20,7 @@ pipeline = pytest.importorskip("echoviewer.pipeline")
 
 try:
     from echoviewer.pipeline import Analyzer  # noqa: F401
-except Exception as exc:  # noqa: BLE001
+except Exception as exc:
     pytest.skip(f"echoviewer.pipeline.Analyzer not importable: {exc}", allow_module_level=True)
 
 
@@ -35,14 +35,14 @@ def weights_dir(tmp_path_factory):
         find_weights("ef")
         yield None
         return
-    except Exception:  # noqa: BLE001 - no weights installed yet
+    except Exception:
         pass
     try:
         import torch
 
         from echoviewer.models.architectures import build_model
         from echoviewer.models.checkpoints import save_weights
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"no weights and cannot make stand-in weights: {exc}")
     d = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
@@ -98,7 +98,7 @@ def test_real_pipeline_results_in_the_window(phantom_study, weights_dir, qtbot, 
             e = win.entries[key]
             assert e.state == LoopState.DONE, e.message
             win.select_loop(key)
-            qtbot.waitUntil(lambda: win.timeline.analysis is e.analysis, timeout=5000)
+            qtbot.waitUntil(lambda e=e: win.timeline.analysis is e.analysis, timeout=5000)
             a, lp = e.analysis, e.loop
             assert a.n_frames == lp.n_frames == win.player.n_frames
             # overlay = the pipeline's mask of that frame, mapped to native pixels
@@ -249,7 +249,8 @@ def test_real_pipeline_corrections_round_trip(phantom_study, weights_dir, qtbot,
         out = win.exports.export_report("loop", str(tmp_path / "corrected.csv"))
         rows = list(csv.DictReader(out.open()))
         added = [r for r in rows if r["beat"] == str(new["id"])]
-        assert added and added[0]["corrected"] == "1" and float(added[0]["ef_corrected"]) == pytest.approx(v2.ef, abs=0.01)
+        assert (added and added[0]["corrected"] == "1"
+                and float(added[0]["ef_corrected"]) == pytest.approx(v2.ef, abs=0.01))
         key = e.key
     finally:
         win.shutdown()

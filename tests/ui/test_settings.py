@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QTableWidgetItem
 
-from echoviewer.pipeline.results import AnalysisSettings
 from echoviewer.analysis.ef_categories import DEFAULT_CATEGORIES
+from echoviewer.pipeline.results import AnalysisSettings
 from echoviewer.ui.settings import SettingsDialog, UiSettings, add_recent_study, recent_studies
 
 
