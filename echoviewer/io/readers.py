@@ -17,7 +17,8 @@ __all__ = ["open_loop"]
 def open_loop(path: str | os.PathLike) -> Loop:
     """Open a video file or an ultrasound DICOM (detected by content). Raises LoopError."""
     # the readers import pydicom and OpenCV: only once a file is opened
-    from echoviewer.io.dicom import looks_like_dicom, open_dicom
+    from echoviewer.io.dicom import open_dicom
+    from echoviewer.io.dicom_layout import looks_like_dicom
     from echoviewer.io.video import open_video
 
     p = Path(path)
