@@ -130,6 +130,9 @@ def test_only_the_loop_on_screen_keeps_its_file_and_decoded_frames(real_study, r
     first = win.player.loop
     other = win.entries[str(real_study / "a4c_2.avi")]
     qtbot.waitUntil(lambda: not win.study_list.thumbnails_pending(), timeout=5000)  # its thumbnail is read ...
+    # (the analyzer runs in this process here, unlike the app's, and holds its own copy of the file
+    # while it analyses it: wait for it, so that only the window's handles are counted)
+    wait_all_analysed(qtbot, win)
     assert held(other.loop.path) in (False, None) and not other.loop.is_cached(0)  # ... and let go
     for f in (30, 3, 4, 5):
         win.player.seek(f)
