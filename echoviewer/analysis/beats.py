@@ -7,6 +7,8 @@ End-systole (ES) frames are the minima of the LV area found by the reference's r
     trim_range = trim_max - trim_min
     es = scipy.signal.find_peaks(-size, distance=20, prominence=0.5 * trim_range)[0]
 
+(``analysis.peaks.find_peaks`` is scipy's algorithm without importing scipy.signal.)
+
 Deviations / edge cases, all deterministic:
 
 * n <= 5 frames: the reference indexes past the end of the sorted list and raises IndexError;
@@ -31,7 +33,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.signal
+
+from echoviewer.analysis.peaks import find_peaks
 
 __all__ = ["ECHONET_DISTANCE", "ECHONET_FPS", "echonet_es_frames", "es_distance", "es_frames", "ed_frames"]
 
@@ -62,7 +65,7 @@ def _rule(size: np.ndarray, distance: int) -> np.ndarray:
     trim_min = ordered[round(n ** 0.05)]
     trim_max = ordered[round(n ** 0.95)]
     trim_range = trim_max - trim_min
-    peaks = scipy.signal.find_peaks(-size, distance=distance, prominence=(0.50 * trim_range))[0]
+    peaks = find_peaks(-size, distance=distance, prominence=(0.50 * trim_range))  # scipy.signal's, see peaks.py
     return np.asarray(peaks, dtype=np.int64)
 
 
@@ -107,7 +110,7 @@ def es_frames(size, fps: float, exact: bool = False) -> np.ndarray:
     ordered = np.sort(vals)
     trim_range = ordered[round(n ** 0.95)] - ordered[round(n ** 0.05)]
     filled = np.interp(np.arange(len(a)), idx, vals)   # NaN gaps: linear; ends: nearest finite value
-    peaks = scipy.signal.find_peaks(-filled, distance=distance, prominence=(0.50 * trim_range))[0]
+    peaks = find_peaks(-filled, distance=distance, prominence=(0.50 * trim_range))
     return np.asarray([p for p in peaks if finite[p]], dtype=np.int64)
 
 

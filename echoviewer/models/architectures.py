@@ -8,7 +8,9 @@ return a plain logits tensor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -90,15 +92,47 @@ def architecture_task(name: str) -> str:
     return _spec(name).task
 
 
-def build_model(name: str, device: torch.device | str | None = None) -> nn.Module:
-    """The bare, randomly initialised architecture ``name`` (DeepLabV3 still returns a dict here).
+#: The initialisers that constructors call (directly or through reset_parameters()).
+_INITIALISERS = (
+    "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
+)
+_no_init_lock = threading.Lock()
 
-    ``device="meta"`` builds it without allocating or initialising weights (fast); load a state
-    dict into it with ``load_state_dict(..., assign=True)``.
+
+@contextlib.contextmanager
+def _no_init() -> Iterator[None]:
+    """Constructors skip their random initialisation (the weights loaded next overwrite it).
+
+    On the meta device each initialiser went through ``torch._refs``, which imports
+    ``torch._dynamo`` (1.5-2 s at start-up) for nothing. The lock keeps another thread from
+    building a model uninitialised meanwhile."""
+    def keep(tensor, *args, **kwargs):
+        return tensor
+
+    with _no_init_lock:
+        saved = {n: getattr(nn.init, n) for n in _INITIALISERS if hasattr(nn.init, n)}
+        try:
+            for n in saved:
+                setattr(nn.init, n, keep)
+            yield
+        finally:
+            for n, fn in saved.items():
+                setattr(nn.init, n, fn)
+
+
+def build_model(name: str, device: torch.device | str | None = None) -> nn.Module:
+    """The bare architecture ``name`` (DeepLabV3 still returns a dict here), randomly initialised.
+
+    ``device="meta"`` builds it without allocating or initialising weights (fast, and no import
+    of torch's compiler); load a state dict into it with ``load_state_dict(..., assign=True)``.
     """
     spec = _spec(name)
     if device is None:
         model = spec.build()
+    elif str(device) == "meta":
+        with _no_init(), torch.device("meta"):
+            model = spec.build()
     else:
         with torch.device(device):
             model = spec.build()

@@ -19,8 +19,6 @@ from typing import Any
 
 from echoviewer.errors import one_line
 
-from .architectures import ARCHITECTURES, TASKS
-
 __all__ = [
     "FORMAT",
     "OFFICIAL_NAMES",
@@ -144,6 +142,8 @@ def _opt_int(value: Any, key: str, path: Path) -> int | None:
 
 def validate_manifest(data: Any, path: str | Path) -> dict[str, Any]:
     """Check a manifest dict; returns a normalised copy. Raises WeightsError naming ``path``."""
+    from .architectures import ARCHITECTURES, TASKS  # torch: not for processes that only read results
+
     path = Path(path)
     if not isinstance(data, dict):
         raise WeightsError(f"{path}: not a weights manifest (expected a JSON object)", path)
