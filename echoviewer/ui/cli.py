@@ -24,6 +24,9 @@ def register(subparsers) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="analysis device (this session)")
     p.add_argument("--seg-weights", metavar="F", help="segmentation weights file (this session)")
     p.add_argument("--ef-weights", metavar="F", help="EF weights file (this session)")
+    # benchmarks: the launcher's time.time(); prints the seconds to the window's first paint and
+    # to the first LV overlay of PATH's first loop, then quits
+    p.add_argument("--startup-trace", type=float, metavar="EPOCH", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -33,11 +36,11 @@ def _fail(msg: str) -> int:
 
 
 def run(args) -> int:
-    # torch (via the pipeline) before PySide6: on Windows their DLLs clash the other way round.
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        pass
+    # This process never imports torch: the analysis runs in its own process (pipeline.service), so
+    # the window shows without paying torch's 2-4 s import, and torch's DLLs never meet Qt's (on
+    # Windows they clash when Qt's load first).
+    from echoviewer.ui.settings import APPLICATION, ORGANISATION
+
     if args.screenshot and not args.path:
         return _fail("--screenshot needs a PATH to open")
     if args.path and not Path(args.path).expanduser().exists():
@@ -46,18 +49,6 @@ def run(args) -> int:
         if f and not Path(f).expanduser().is_file():
             return _fail(f"{flag}: no such file: {f}")
 
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from echoviewer.ui.main_window import MainWindow
-    from echoviewer.ui.settings import APPLICATION, ORGANISATION
-    from echoviewer.ui.theme import apply_theme
-
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setOrganizationName(ORGANISATION)
-    app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName("EchoViewer")
-    apply_theme(app)
     overrides = {
         "device": args.device,
         "seg_weights": str(Path(args.seg_weights).expanduser().resolve()) if args.seg_weights else None,
@@ -69,15 +60,76 @@ def run(args) -> int:
             factory = _load_factory(args.analyzer_factory)
         except (ImportError, AttributeError, ValueError) as exc:
             return _fail(f"--analyzer-factory: {exc}")
+    else:
+        _prestart_analysis(overrides)
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from echoviewer.ui.main_window import MainWindow
+    from echoviewer.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("EchoViewer")
+    apply_theme(app)
     win = MainWindow(analyzer_factory=factory, overrides=overrides)
     if args.screenshot:
         return _screenshot(app, win, args.path, Path(args.screenshot), args.timeout)
+    if args.startup_trace is not None:
+        _trace_startup(app, win, args.startup_trace, args.timeout)
     win.show()
     if args.path:
         QTimer.singleShot(0, lambda: win.open_study(args.path))
     rc = app.exec()
     win.shutdown()
     return int(rc)
+
+
+def _prestart_analysis(overrides: dict) -> None:
+    """The analysis process starts first (it needs seconds to import torch and load the models);
+    the window is built meanwhile and adopts it."""
+    from echoviewer.ui.settings import UiSettings, open_qsettings
+    from echoviewer.ui.worker import prestart
+
+    settings = UiSettings.effective(open_qsettings(), overrides)
+    prestart(settings.analysis_settings(), threads=int(settings.torch_threads or 0))
+
+
+def _trace_startup(app, win, launched: float, timeout_s: float) -> None:
+    """Report when the window first painted and when the first LV overlay was on screen, then quit."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    marks: dict[str, float] = {}
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event) -> bool:
+            if event.type() == QEvent.Type.Paint and "window" not in marks:
+                marks["window"] = time.time() - launched
+            return False
+
+    painted = FirstPaint(win)
+    win.installEventFilter(painted)
+    poll = QTimer(win)
+    poll.setInterval(5)
+
+    def check() -> None:
+        elapsed = time.time() - launched
+        if win.player.native_mask() is not None and win.player.overlay.isVisible():
+            marks["overlay"] = elapsed
+        elif elapsed < timeout_s:
+            return
+        poll.stop()
+        print(f"STARTUP window {marks.get('window', float('nan')):.3f} s "
+              f"first-overlay {marks.get('overlay', float('nan')):.3f} s "
+              f"torch-in-window {'torch' in sys.modules}", file=sys.stderr, flush=True)
+        app.quit()
+
+    poll.timeout.connect(check)
+    poll.start()
 
 
 def _load_factory(spec: str):

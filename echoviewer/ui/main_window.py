@@ -78,10 +78,7 @@ class MainWindow(QMainWindow):
     ):
         super().__init__()
         self.qsettings = qsettings if qsettings is not None else open_qsettings()
-        self.settings = UiSettings.load(self.qsettings)
-        for k, v in (overrides or {}).items():
-            if v is not None:
-                setattr(self.settings, k, v)
+        self.settings = UiSettings.effective(self.qsettings, overrides)
         self._scan = scan or _default_scan
         self.analyzer_factory = analyzer_factory or self._default_analyzer
         self.session = StudySession(self.settings.analysis_settings(), user=self.settings.audit_name())

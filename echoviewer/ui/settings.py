@@ -85,6 +85,15 @@ class UiSettings:
 
     # -- QSettings ------------------------------------------------------------------------------
     @classmethod
+    def effective(cls, qs: QSettings, overrides: dict | None = None) -> UiSettings:
+        """The stored settings with this session's overrides (command-line options) applied."""
+        settings = cls.load(qs)
+        for k, v in (overrides or {}).items():
+            if v is not None:
+                setattr(settings, k, v)
+        return settings
+
+    @classmethod
     def load(cls, qs: QSettings) -> UiSettings:
         d = cls()
 

@@ -42,10 +42,32 @@ from echoviewer.pipeline.results import Cancelled
 AnalyzerFactory = Callable[[Any], Any]
 
 
-def default_analyzer_factory(settings, threads: int = 0):
-    """The real pipeline, in a child process (see ``echoviewer.pipeline.service`` for why)."""
+#: An analysis process started before the window was built: (settings, threads, RemoteAnalyzer).
+_prestarted: tuple[Any, int, Any] | None = None
+
+
+def prestart(settings, threads: int = 0) -> None:
+    """Start the analysis process now: it imports torch and loads the models (2-3 s) while Qt
+    starts and the window is built, instead of after. The window's worker adopts it when its
+    settings are the same (``default_analyzer_factory``)."""
+    global _prestarted
     from echoviewer.pipeline.service import RemoteAnalyzer
 
+    _prestarted = (settings, int(threads), RemoteAnalyzer(settings, threads=threads))
+
+
+def default_analyzer_factory(settings, threads: int = 0):
+    """The real pipeline, in a child process (see ``echoviewer.pipeline.service`` for why): the
+    one started early by ``prestart`` if its settings match, else a new one."""
+    global _prestarted
+    from echoviewer.pipeline.service import RemoteAnalyzer
+
+    early, _prestarted = _prestarted, None
+    if early is not None:
+        made_with, made_threads, analyzer = early
+        if made_with == settings and made_threads == int(threads) and analyzer.alive:
+            return analyzer
+        analyzer.close()
     return RemoteAnalyzer(settings, threads=threads)
 
 

@@ -170,6 +170,26 @@ def test_gui_screenshot_subprocess(phantom_study, weights_dir, tmp_path):
     assert (img.width(), img.height()) == (1400, 900)
 
 
+def test_window_process_never_imports_torch_and_adopts_the_early_analysis(phantom_study, weights_dir, tmp_path):
+    """`echoviewer gui PATH`: the analysis process starts before the window is built (it imports
+    torch and loads the models meanwhile), the window draws the first LV overlay from it, and the
+    window's own process never imports torch (fast to show; torch's DLLs never meet Qt's)."""
+    import re
+    import time
+
+    r = subprocess.run(
+        [sys.executable, "-m", "echoviewer", "gui", str(phantom_study), "--device", "cpu", "--timeout", "300",
+         "--startup-trace", repr(time.time())],
+        capture_output=True, text=True, env=_env(tmp_path), cwd=ROOT, timeout=400,
+    )
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"STARTUP window ([\d.]+) s first-overlay ([\d.na]+) s torch-in-window (\w+)", r.stderr)
+    assert m, r.stderr
+    window, overlay = float(m.group(1)), float(m.group(2))
+    assert 0 < window < overlay < 300  # painted, then an overlay arrived (nan if it never did)
+    assert m.group(3) == "False"
+
+
 @pytest.mark.slow
 def test_real_pipeline_corrections_round_trip(phantom_study, weights_dir, qtbot, qsettings, tmp_path, monkeypatch):
     """Correction mode on the real pipeline's results: add a beat, trace it (redraw where the random

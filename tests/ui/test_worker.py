@@ -288,3 +288,34 @@ def test_closing_while_the_preloaded_models_still_load_does_not_wait_for_them(qt
     assert b.shutdown(5000)
     assert time.perf_counter() - t0 < 1.0
     assert len(closed) == 1  # the loading process was ended
+
+
+def test_the_early_analysis_process_is_adopted_only_with_the_same_settings(monkeypatch):
+    """`prestart` starts the analysis process before the window; the worker's factory adopts it
+    when the window asks for the same settings and threads, else closes it and starts another."""
+    import echoviewer.pipeline.service as service
+    from echoviewer.pipeline.results import AnalysisSettings
+    from echoviewer.ui import worker as worker_mod
+
+    made = []
+
+    class Remote:
+        def __init__(self, settings, threads=0):
+            self.settings, self.threads, self.closed, self.alive = settings, threads, False, True
+            made.append(self)
+
+        def close(self):
+            self.closed, self.alive = True, False
+
+    monkeypatch.setattr(service, "RemoteAnalyzer", Remote)
+    monkeypatch.setattr(worker_mod, "_prestarted", None)
+    s = AnalysisSettings(device="cpu")
+    worker_mod.prestart(s, threads=2)
+    assert len(made) == 1
+    assert worker_mod.default_analyzer_factory(AnalysisSettings(device="cpu"), threads=2) is made[0]
+    assert worker_mod.default_analyzer_factory(s, threads=2) is made[1]  # adopted once only
+    worker_mod.prestart(s, threads=2)
+    other = worker_mod.default_analyzer_factory(AnalysisSettings(device="cpu", echonet_exact=True), threads=2)
+    assert made[2].closed and other is made[3] and other.settings.echonet_exact
+    worker_mod.prestart(s, threads=2)
+    assert worker_mod.default_analyzer_factory(s, threads=1) is made[5] and made[4].closed
