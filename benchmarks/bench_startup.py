@@ -33,6 +33,19 @@ GOAL_WINDOW_S = 1.5
 GOAL_OVERLAY_S = 3.0
 
 
+def cpu_line() -> str:
+    """The CPU flags that choose the inference path, and the class the pipeline picks from them."""
+    flags = set()
+    try:
+        flags = set(re.findall(r"\b(avx512_bf16|amx_tile|avx512f|avx512_vnni|avx_vnni|avx2)\b",
+                               Path("/proc/cpuinfo").read_text()))
+    except OSError:
+        pass
+    from echoviewer.pipeline.inference import cpu_class
+
+    return f"CPU flags: {' '.join(sorted(flags)) or 'none of avx2/avx512'}; class {cpu_class()}; {os.cpu_count()} CPUs"
+
+
 def timed(cmd: list[str], env: dict) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
@@ -90,9 +103,7 @@ def main() -> int:
               f"window {w:.2f} s, first overlay {o:.2f} s (torch imported in the window: {t})", flush=True)
     med = statistics.median
     ratio = med(analyze) / med(bare)
-    cpu = " ".join(sorted(set(re.findall(r"\b(avx512_bf16|amx_tile|avx512f|avx2)\b", Path("/proc/cpuinfo").read_text()))))
-    print(f"\nCPU flags: {cpu or 'none of avx2/avx512'}; {os.cpu_count()} CPUs; Qt platform "
-          f"{gui_env['QT_QPA_PLATFORM']}")
+    print(f"\n{cpu_line()}; Qt platform {gui_env['QT_QPA_PLATFORM']}")
     print(f"median of {args.runs}: import torch+torchvision {med(bare):.2f} s; analyze {args.frames}-frame loop "
           f"(demo weights) {med(analyze):.2f} s = {ratio:.2f}x the bare import (goal <= {GOAL_ANALYZE_RATIO}x)")
     print(f"window first paint {med(window):.2f} s (goal <= {GOAL_WINDOW_S}); first overlay {med(overlay):.2f} s "

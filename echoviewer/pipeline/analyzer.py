@@ -72,11 +72,33 @@ class Analyzer:
         self.device = pick_device(self.settings.device)
         seg, self.seg_info = load_model("segmentation", self.settings.seg_weights, device=str(self.device))
         ef, self.ef_info = load_model("ef", self.settings.ef_weights, device=str(self.device))
-        self.seg_engine = InferenceEngine(seg, self.device, fast=self.settings.fast)
-        self.ef_engine = InferenceEngine(ef, self.device, fast=self.settings.fast)
         self.seg_mean, self.seg_std = self._norm(self.seg_info)
         self.ef_mean, self.ef_std = self._norm(self.ef_info)
         self.clip = ClipSpec.of(self.ef_info)
+        self.seg_engine = InferenceEngine(seg, self.device, fast=self.settings.fast, int8=self._int8("segmentation"))
+        self.ef_engine = InferenceEngine(ef, self.device, fast=self.settings.fast, int8=self._int8("ef"))
+
+    def _int8(self, task: str) -> Callable | None:
+        """How to make the int8 copy of a model (CPUs without bf16 run it), or None: only the
+        official architectures have one. Calibrated on phantoms with this session's normalisation."""
+        from echoviewer.pipeline import quantize
+
+        seg = task == "segmentation"
+        info = self.seg_info if seg else self.ef_info
+        if not quantize.supports_int8(info.architecture):
+            return None
+        mean, std = (self.seg_mean, self.seg_std) if seg else (self.ef_mean, self.ef_std)
+        shape = (1, 3, 112, 112) if seg else (1, 3, self.clip.frames, 112, 112)
+
+        def calibrate():
+            grids = quantize.calibration_grid()
+            if seg:
+                return quantize.segmentation_calibration(grids, mean, std)
+            return quantize.ef_calibration(grids, mean, std, self.clip)
+
+        key = quantize.int8_key(info.sha256, mean.tolist(), std.tolist(), shape)
+        cache = cache_mod.cache_dir() / "int8" if self.use_cache else None
+        return lambda model: quantize.int8_copy(model, info.architecture, key, shape, calibrate, cache)
 
     def _norm(self, info) -> tuple[np.ndarray, np.ndarray]:
         mean = self.settings.mean if self.settings.mean is not None else info.mean
