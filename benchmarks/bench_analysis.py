@@ -5,10 +5,11 @@
 
 Pipelines, each run in its own process (so peak memory is its own), on the same phantom loop
 written as an AVI (decode included):
-- ours:      the app's Analyzer: decode overlapped with inference, fast path (bf16/channels-last
-             on CPUs with bf16, fp16 on CUDA), one EF clip per beat, clips batched.
-- fp32-beat: plain float32 NCHW, segmentation in batches of 20 frames after decoding the whole
-             loop, one EF clip per beat run one at a time.
+- ours:      the app's Analyzer: decode overlapped with inference, the fast path this CPU class
+             gets (bf16 with AMX / AVX-512 BF16, int8 with AVX2 / AVX-512, fp16 on CUDA; see
+             echoviewer.pipeline.inference), one EF clip per beat, clips batched.
+- fp32-beat: plain float32 channels-last, segmentation in batches of 20 frames after decoding the
+             whole loop, one EF clip per beat run one at a time.
 - reference: the reference's way: float32, batches of 20 frames, and "all clips" test-time EF
              (every start 0 .. T-63, stride 1). Its EF time is measured on --ref-clips clips and
              scaled to all of them (per-clip cost is constant), as the report says.
@@ -61,7 +62,9 @@ def _child(args) -> dict:
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     settings = AnalysisSettings(seg_weights=args.seg, ef_weights=args.ef, device=args.device,
                                 fast=args.mode == "ours")
-    analyzer = Analyzer(settings, use_cache=False)
+    tl = time.perf_counter()
+    analyzer = Analyzer(settings, use_cache=False)  # no analysis cache; int8 copies are made afresh
+    load_s = time.perf_counter() - tl
     # Warm-up: one-time costs of a session (oneDNN kernel generation, and for "ours" the run-time
     # fp32 agreement check of each model's fast path) are paid at the first loop only; bill them
     # separately so "seconds" is what every loop costs.
@@ -70,22 +73,24 @@ def _child(args) -> dict:
     tw = time.perf_counter()
     analyzer.segment(grid[:8])
     analyzer._model_ef(grid[:64], [0], None)
-    out: dict = {"mode": args.mode, "frames": loop.n_frames, "warmup_s": time.perf_counter() - tw}
+    out: dict = {"mode": args.mode, "frames": loop.n_frames, "warmup_s": time.perf_counter() - tw, "load_s": load_s}
     t0 = time.perf_counter()
     if args.mode == "ours":
         res = analyzer.analyze(open_loop(args.video))
         out |= {"masks": res.masks, "ef": [b.ef_model for b in res.beats], "beats": len(res.beats),
+                "es": [b.es_frame for b in res.beats], "ed": [b.ed_frame for b in res.beats],
                 "precision": f"seg {analyzer.seg_engine.precision}, EF {analyzer.ef_engine.precision}",
                 "checks": [analyzer.seg_engine.check_note, analyzer.ef_engine.check_note]}
     else:
-        fp32 = InferenceEngine(analyzer.seg_engine.model, analyzer.device, fast=False, batch_size=20)
-        ef_engine = InferenceEngine(analyzer.ef_engine.model, analyzer.device, fast=False)
+        # plain float32, channels-last (the fast layout, no fast precision)
+        fp32 = InferenceEngine(analyzer.seg_engine.model, analyzer.device, fast=True, precision="fp32", batch_size=20)
+        ef_engine = InferenceEngine(analyzer.ef_engine.model, analyzer.device, fast=True, precision="fp32")
         analyzer.seg_engine = fp32
         grid = open_loop(args.video).grid_frames()
         masks = analyzer.segment(grid)
         areas = masks.reshape(len(masks), -1).sum(1)
         es = es_frames(areas, loop.fps)
-        ed_frames(areas, es)
+        ed = ed_frames(areas, es)
         video = normalise(grid, analyzer.ef_mean, analyzer.ef_std)
         spec = analyzer.clip
         if args.mode == "fp32-beat":
@@ -93,7 +98,8 @@ def _child(args) -> dict:
             for e in es:
                 s, mode = spec.beat_clip(int(e), len(grid), exact=False)
                 efs.append(float(ef_engine.run(clip_batch([gather_clip(video, s, spec)]))[0, 0]))
-            out |= {"masks": masks, "ef": efs, "beats": len(es)}
+            out |= {"masks": masks, "ef": efs, "beats": len(es), "es": [int(v) for v in es],
+                    "ed": [int(v) for v in ed]}
         else:  # reference: all clips, batches of 20, timed on ref_clips and scaled
             starts = list(range(max(1, len(grid) - spec.span + 1)))
             measured = starts[: args.ref_clips]
@@ -204,7 +210,10 @@ def main() -> int:
                 print("demo weights missing: run `echoviewer train` first; skipping", file=sys.stderr)
         for seg, ef in args.weights_files:
             sets.append((f"{Path(seg).stem} + {Path(ef).stem}", seg, ef))
-        print(f"device {args.device}; threads {os.environ.get('BENCH_THREADS', '2')}")
+        from bench_startup import cpu_line
+
+        cpu = cpu_line()
+        print(f"device {args.device}; threads {os.environ.get('BENCH_THREADS', '2')}; {cpu}")
         for label, seg, ef in sets:
             print(f"\n== {label} ==")
             print(f"{'frames':>6} {'pipeline':>10} {'seconds':>9} {'peak MB':>8} {'vs ours':>8}  notes")
@@ -217,8 +226,10 @@ def main() -> int:
                     ratio = x["seconds"] / r["ours"]["seconds"]
                     note = ""
                     if m == "ours":
-                        note = (f"precision {x['precision']}, {x['beats']} beats; first-loop warm-up incl. checks "
-                                f"{x['warmup_s']:.1f} s (fp32 runs: {r['fp32-beat']['warmup_s']:.1f} s)")
+                        note = (f"precision {x['precision']}, {x['beats']} beats; models loaded (incl. int8 "
+                                f"calibration) {x['load_s']:.1f} s, first-loop warm-up incl. checks "
+                                f"{x['warmup_s']:.1f} s (fp32 runs: {r['fp32-beat']['load_s']:.1f} s, "
+                                f"{r['fp32-beat']['warmup_s']:.1f} s)")
                         for check in x.get("checks", []):
                             if check:
                                 note += f"\n{'':>46}run-time check: {check}"
@@ -227,17 +238,18 @@ def main() -> int:
                     print(f"{n:>6} {m:>10} {x['seconds']:>9.2f} {x['peak_mb']:>8.0f} {ratio:>7.1f}x  {note}")
                 d = dice(r["ours"]["masks"], r["fp32-beat"]["masks"])
                 efa, efb = r["ours"]["ef"], r["fp32-beat"]["ef"]
-                same_beats = len(efa) == len(efb)
+                same_beats = (r["ours"]["es"], r["ours"]["ed"]) == (r["fp32-beat"]["es"], r["fp32-beat"]["ed"])
                 ef_diff = max((abs(a - b) for a, b in zip(efa, efb) if a is not None), default=0.0)
                 print(f"{'':>6} agreement with float32: mask Dice {d:.4f}, beats {len(efa)} vs {len(efb)}, "
-                      f"max per-beat EF difference {ef_diff:.2f} points")
+                      f"same ES and ED frames: {same_beats}, max per-beat EF difference {ef_diff:.2f} points")
                 summary.append((label, n, r["reference"]["seconds"] / r["ours"]["seconds"],
                                 r["fp32-beat"]["seconds"] / r["ours"]["seconds"], r["ours"]["seconds"], d,
                                 ef_diff, same_beats))
     print()
     for label, n, vs_ref, vs_fp32, secs, d, efd, same in summary:
-        print(f"SUMMARY {label}, {n} frames: ours {secs:.2f} s; {vs_ref:.1f}x faster than the reference way, "
-              f"{vs_fp32:.1f}x faster than fp32 per-beat; Dice {d:.4f}; EF diff {efd:.2f}; same beats {same}")
+        print(f"SUMMARY {label}, {n} frames ({cpu}): ours {secs:.2f} s; {vs_ref:.1f}x faster than the reference "
+              f"way, {vs_fp32:.1f}x faster than fp32 channels-last per beat; Dice {d:.4f}; EF diff {efd:.2f}; "
+              f"same ES/ED {same}")
     return 0
 
 
