@@ -78,6 +78,9 @@ def main() -> int:
     from echoviewer.synthetic.demo import DEMO_LOOPS, ensure_demo_study
     from echoviewer.synthetic.phantom import generate_phantom
 
+    # an installed app has its bytecode compiled (pip does it at install time); an editable checkout
+    # run with PYTHONDONTWRITEBYTECODE would compile every module at every start
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "echoviewer")], check=True)
     work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     ph = generate_phantom(3, hr=75, fps=50, n_beats=max(2, round(args.frames / 40)), frames=args.frames)
     loop = work / "loop.avi"

@@ -5,8 +5,10 @@
 * ``--selftest`` runs ``echoviewer selftest`` (headless check of the build; exit status 0 = OK).
 * Every other subcommand (``info``, ``analyze``, ...) works as in the pip-installed ``echoviewer``.
 
-torch is imported before anything can import PySide6: on Windows the two ship DLLs (the MSVC
-runtime, OpenMP) that clash when Qt's are loaded first.
+The window's process never imports torch (the analysis runs in its own process), so the window
+shows without waiting for torch, and torch's DLLs never meet Qt's (on Windows the two ship DLLs,
+the MSVC runtime and OpenMP, that clash when Qt's are loaded first). ``echoviewer demo``, which
+analyses in-process and then opens the window, imports torch first.
 """
 
 from __future__ import annotations
@@ -46,8 +48,6 @@ def main() -> int:
     multiprocessing.freeze_support()
     _streams()
     argv = _argv(sys.argv[1:])
-
-    import torch  # noqa: F401  (before PySide6, see the module docstring)
 
     from echoviewer.cli import main as cli_main
 

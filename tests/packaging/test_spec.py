@@ -152,7 +152,7 @@ def _load_entry():
     return mod
 
 
-def test_entry_point_maps_selftest_and_imports_torch_before_the_cli():
+def test_entry_point_maps_selftest_and_imports_neither_torch_nor_qt_itself():
     entry = _load_entry()
     assert entry._argv([]) == []                                   # double-click -> gui (cli.main)
     assert entry._argv(["/data/study"]) == ["/data/study"]          # folder -> gui (cli.main)
@@ -167,9 +167,9 @@ def test_entry_point_maps_selftest_and_imports_torch_before_the_cli():
             order += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             order.append(node.module)
-    assert "torch" in order and "echoviewer.cli" in order
-    assert order.index("torch") < order.index("echoviewer.cli")
-    assert not any(n and n.startswith("PySide6") for n in order)
+    assert "echoviewer.cli" in order
+    # the window's process must not load torch (see tests/ui/test_real_pipeline.py), nor Qt here
+    assert not any(n and n.split(".")[0] in ("torch", "PySide6") for n in order)
 
 
 def test_cli_knows_selftest():
