@@ -9,6 +9,8 @@
 (c)+(d) benchmarks/bench_ui.py: first overlay after opening a loop; playback and UI stalls while
         the worker analyses, with the demo weights and with the official architectures (which
         keep the analysis running through the whole playback).
+(f)     benchmarks/bench_startup.py: `analyze` of one loop and the window's first paint and first
+        overlay, whole processes from launch, against a bare `import torch, torchvision`.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def main() -> int:
     ui = [py, str(HERE / "bench_ui.py"), "--seconds", "5" if quick else "10"]
     lines += [line.replace("SUMMARY ", "SUMMARY demo weights: ") for line in run(ui)]
     lines += [line.replace("SUMMARY ", "SUMMARY official architectures: ") for line in run(ui + ["--official"])]
+    lines += run([py, str(HERE / "bench_startup.py"), "--runs", "2" if quick else "5"])
     parts = [line.removeprefix("SUMMARY ").strip() for line in lines]
     print("\nSUMMARY | " + " | ".join(parts))
     return 0
