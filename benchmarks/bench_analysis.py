@@ -63,7 +63,8 @@ def _child(args) -> dict:
     settings = AnalysisSettings(seg_weights=args.seg, ef_weights=args.ef, device=args.device,
                                 fast=args.mode == "ours")
     tl = time.perf_counter()
-    analyzer = Analyzer(settings, use_cache=False)  # no analysis cache; int8 copies are made afresh
+    analyzer = Analyzer(settings, use_cache=False)  # no analysis cache (each child has a fresh HOME, so
+    # int8 copies are calibrated afresh: load_s includes it)
     load_s = time.perf_counter() - tl
     # Warm-up: one-time costs of a session (oneDNN kernel generation, and for "ours" the run-time
     # fp32 agreement check of each model's fast path) are paid at the first loop only; bill them

@@ -97,7 +97,9 @@ class Analyzer:
             return quantize.ef_calibration(grids, mean, std, self.clip)
 
         key = quantize.int8_key(info.sha256, mean.tolist(), std.tolist(), shape)
-        cache = cache_mod.cache_dir() / "int8" if self.use_cache else None
+        # kept whatever use_cache says: that is about analyses (--no-cache recomputes results), and
+        # an int8 model depends only on the weights and the recipe
+        cache = cache_mod.cache_dir() / "int8"
         return lambda model: quantize.int8_copy(model, info.architecture, key, shape, calibrate, cache)
 
     def _norm(self, info) -> tuple[np.ndarray, np.ndarray]:

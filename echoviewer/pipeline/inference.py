@@ -23,6 +23,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from echoviewer.errors import one_line
+
 #: CPU classes, fastest first, and what each runs. "amx" and "avx512_bf16" have bf16; "avx512"
 #: and "avx2" int8 (VNNI where the CPU has it); "baseline" (no AVX2) float32.
 CPU_CLASSES = ("amx", "avx512_bf16", "avx512", "avx2", "baseline")
@@ -92,8 +94,6 @@ class InferenceEngine:
                     raise ValueError("no int8 copy of this model")
                 self.int8_model = int8(self.model)
             except Exception as exc:  # e.g. a graph FX cannot trace: float32 is still right
-                from echoviewer.errors import one_line
-
                 self.precision, self.check_note = "fp32", f"int8 unavailable, float32 used: {one_line(exc)}"
         if fast:
             try:
