@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the tests use as the real thing: the desktop's validators for resources/.
+# Debian packages the tests use as the real thing: the desktop's validators for resources/, the DICOM
+# standard's validators (dciodvfy, dsrdump), poppler (pdftotext, pdftoppm) and a headless browser.
 # Installed when missing, as root (CI) or through passwordless sudo; otherwise says what to install.
 set -euo pipefail
-PACKAGES=(desktop-file-utils appstream)
-TOOLS=(desktop-file-validate appstreamcli)
+PACKAGES=(desktop-file-utils appstream dicom3tools dcmtk poppler-utils chromium)
+TOOLS=(desktop-file-validate appstreamcli dciodvfy dsrdump pdftotext pdftoppm chromium)
 missing=0
 for t in "${TOOLS[@]}"; do command -v "$t" >/dev/null || missing=1; done
 [ "$missing" = 0 ] && exit 0
