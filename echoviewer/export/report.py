@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from echoviewer import DEMO_LABEL
+from echoviewer.annotations.reconcile import reconcile
 from echoviewer.paths import atomic_write
 from echoviewer.pipeline.preprocess import ClipSpec
 
@@ -99,27 +100,17 @@ def rows_for(a, corrections=None) -> list[dict]:
         "std": " ".join(f"{m:g}" for m in (a.settings.std or a.seg_info.std)),
         "device": a.device,
     }
+    summary = None if corrections is None else corrections.summary()
     rows = []
-    summary = None
-    if corrections is None:
-        for b in a.beats:
-            rows.append({**common, **_model_beat_row(b), "corrected": 0})
-    else:
-        values = corrections.values()
-        summary = corrections.summary()
-        model_vals = {v.id: v for v in values if v.origin == "model"}
-        keyed = []
-        for b in a.beats:
-            v = model_vals.pop(b.number, None)
-            if v is None:  # deleted by the sonographer
-                row = {**common, **_model_beat_row(b), "corrected": 1, "exclude_reason": "deleted"}
-                keyed.append((b.ed_frame, row))
-            else:
-                keyed.append((v.ed_frame, {**common, **_model_beat_row(b), **_corrected_cols(v)}))
-        for v in values:
-            if v.origin != "model" or v.id in model_vals:  # added by the sonographer (or no model beat)
-                keyed.append((v.ed_frame, {**common, "beat": v.id, "hr_bpm": "", **_corrected_cols(v)}))
-        rows = [r for _, r in sorted(keyed, key=lambda kr: kr[0])]
+    for pair in reconcile(a, corrections):
+        if pair.values is not None and pair.added:  # added by the sonographer (or no model beat)
+            rows.append({**common, "beat": pair.values.id, "hr_bpm": "", **_corrected_cols(pair.values)})
+        elif pair.deleted:
+            rows.append({**common, **_model_beat_row(pair.model), "corrected": 1, "exclude_reason": "deleted"})
+        elif pair.values is None:
+            rows.append({**common, **_model_beat_row(pair.model), "corrected": 0})
+        else:
+            rows.append({**common, **_model_beat_row(pair.model), **_corrected_cols(pair.values)})
     mean_row = {
         **common,
         "beat": "mean",

@@ -50,6 +50,7 @@ from echoviewer.io.dicom_layout import (
     read_header,
     read_items,
 )
+from echoviewer.io.identity import Identity
 from echoviewer.io.loop import DEFAULT_FPS, FrameSource, Loop, LoopError, compact
 from echoviewer.io.region import region_from_dataset
 
@@ -398,6 +399,7 @@ def open_dicom(path: str | os.PathLike) -> Loop:
         cm_per_pixel=cm,
         source=source,
         info=info,
+        identity=Identity.from_dataset(ds),
         known_region=region,
         region_source="ultrasound_regions" if region is not None else "pending",
         first_frame=first,  # the probe: frame 0 is what a viewer shows first

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from echoviewer.errors import one_line
+from echoviewer.io.identity import UNKNOWN, Identity
 from echoviewer.io.region import Region, detect_region
 from echoviewer.io.transform import GRID, GridTransform
 from echoviewer.paths import sha256_file
@@ -112,6 +113,8 @@ class Loop:
     region_source: str = "pending"
     #: extra facts for display / reports (transfer syntax, photometric, codec, ...).
     info: dict = field(default_factory=dict)
+    #: patient / study / source-image identity (from the DICOM header; empty for video files)
+    identity: Identity = UNKNOWN
     cache_bytes: int = DEFAULT_CACHE_BYTES
     #: the image region when the file states it (DICOM ultrasound regions) or the caller knows it;
     #: None: detected on first use. Read it back as `region`.

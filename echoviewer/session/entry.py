@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from echoviewer.annotations.reconcile import loop_corrected
 from echoviewer.formatting import format_duration, format_ef
 
 if TYPE_CHECKING:
@@ -124,12 +125,3 @@ class LoopEntry:
             return ""
         lp = self.loop
         return f"{format_duration(lp.n_frames, lp.fps)} · {lp.fps:.0f} fps · {lp.n_frames} frames"
-
-
-def loop_corrected(values, analysis) -> bool:
-    """Whether corrections changed anything in a loop: a corrected beat, or a model beat deleted."""
-    if values is None:
-        return False
-    if any(v.corrected for v in values):
-        return True
-    return {int(v.id) for v in values if v.origin == "model"} != {int(b.number) for b in analysis.beats}

@@ -15,11 +15,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressBar, QWidget
 
+from echoviewer.analysis.drawing import composite_overlay
 from echoviewer.errors import one_line
 from echoviewer.session import LoopEntry, StudySession
 from echoviewer.ui.background import Relay, run_in_thread
 from echoviewer.ui.dialogs import ExportCorrectionsDialog, result_text
-from echoviewer.ui.overlay import composite_overlay
 
 if TYPE_CHECKING:
     from echoviewer.ui.player import CinePlayer

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 
 
@@ -20,42 +19,6 @@ def overlay_rgba(mask: np.ndarray, color: tuple[int, int, int], opacity: float) 
     # on every frame drawn
     pixel = np.array([int(color[0]), int(color[1]), int(color[2]), a], np.uint8).view(np.uint32)[0]
     return np.where(m, pixel, np.uint32(0)).view(np.uint8).reshape(m.shape + (4,))
-
-
-def to_rgb(frame: np.ndarray) -> np.ndarray:
-    """Any frame (grey, RGB, RGBA, any dtype) as contiguous (H,W,3) uint8."""
-    f = np.asarray(frame)
-    if f.ndim == 2:
-        f = np.repeat(f[:, :, None], 3, axis=2)
-    elif f.shape[2] == 4:
-        f = f[:, :, :3]
-    if f.dtype != np.uint8:
-        f = np.clip(f, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(f)
-
-
-def composite_overlay(
-    frame: np.ndarray,
-    mask: np.ndarray | None,
-    color: tuple[int, int, int],
-    opacity: float,
-    contour: bool = True,
-    thickness: int = 1,
-) -> np.ndarray:
-    """Native frame with the LV mask blended in (alpha ``opacity``) and its outline: (H,W,3) uint8."""
-    rgb = to_rgb(frame)
-    if mask is None:
-        return rgb.copy()
-    m = np.asarray(mask, dtype=bool)
-    out = rgb.astype(np.float32)
-    col = np.asarray(color, dtype=np.float32)
-    a = min(max(float(opacity), 0.0), 1.0)
-    out[m] = out[m] * (1 - a) + col * a
-    out = np.clip(out + 0.5, 0, 255).astype(np.uint8)
-    if contour and m.any():
-        cs, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        cv2.drawContours(out, cs, -1, tuple(int(c) for c in color), thickness)
-    return out
 
 
 class NativeMaskCache:

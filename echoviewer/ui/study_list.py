@@ -18,9 +18,9 @@ from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, QSize, Qt, QTime
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
+from echoviewer.analysis.drawing import to_rgb
 from echoviewer.session import EventKind, LoopEntry, LoopState, SessionEvent, StudySession
 from echoviewer.ui import theme
-from echoviewer.ui.overlay import to_rgb
 
 THUMB = QSize(88, 66)
 

@@ -317,3 +317,15 @@ def test_echonet_sized_dicom_is_identity(tmp_path):
     assert loop.region == (0, 0, 112, 112) and loop.transform.is_identity()
     assert loop.cm_per_pixel == pytest.approx(0.1)
     assert np.array_equal(loop.grid_frames(), frames)
+
+
+def test_identity_is_read_from_the_header(tmp_path, grey_frames):
+    p = write_ultrasound_dicom(tmp_path / "id.dcm", grey_frames, fps=50, transfer_syntax="explicit_le")
+    ds = pydicom.dcmread(p)
+    ds.PatientName, ds.PatientID, ds.AccessionNumber, ds.StudyDate = "DOE^JANE^Q", "MRN42", "A7", "20240131"
+    ds.save_as(p)
+    ident = open_loop(p).identity
+    assert (ident.display_name, ident.patient_id, ident.accession, ident.study_date_text) == (
+        "DOE, JANE Q", "MRN42", "A7", "2024-01-31")
+    assert ident.sop_instance_uid == str(ds.SOPInstanceUID) and ident.from_dicom
+    assert ident.study_uid == str(ds.StudyInstanceUID)

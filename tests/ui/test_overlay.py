@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from echoviewer.ui.overlay import NativeMaskCache, composite_overlay, overlay_rgba, to_rgb
+from echoviewer.analysis.drawing import composite_overlay, to_rgb
+from echoviewer.ui.overlay import NativeMaskCache, overlay_rgba
 
 
 def _disc(shape, cx, cy, r):

@@ -1,0 +1,1 @@
+"""Clinical outputs of a reviewed study: PDF report, DICOM SR, Encapsulated PDF, key images."""
