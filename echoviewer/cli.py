@@ -23,6 +23,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("analyze", "echoviewer.commands.analyze"),
     ("train", "echoviewer.commands.train"),
     ("export-corrections", "echoviewer.commands.export_corrections"),
+    ("report", "echoviewer.commands.report"),
     ("demo", "echoviewer.commands.demo"),
     ("selftest", "echoviewer.commands.selftest"),
 ]

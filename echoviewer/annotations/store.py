@@ -116,3 +116,15 @@ def open_corrections(analysis, loop_path, user: str | None = None) -> Correction
     """Corrections for a loop: restored from its sidecar if there is one, else fresh from the analysis."""
     state, _ = load_state(loop_path)
     return Corrections(analysis, state=state, user=user)
+
+
+def belongs_to(loop, corrections: Corrections) -> bool:
+    """Whether saved corrections were made on this very file (same content hash); corrections that
+    predate the hash, or a loop whose hash cannot be read, are taken as belonging."""
+    want = (corrections.state.get("loop") or {}).get("sha256")
+    if not want:
+        return True
+    try:
+        return loop.content_hash() == want
+    except Exception:
+        return True

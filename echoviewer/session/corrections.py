@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from echoviewer.annotations.model import Corrections
-from echoviewer.annotations.store import load_state, open_corrections
+from echoviewer.annotations.store import belongs_to, load_state, open_corrections
 from echoviewer.errors import one_line
 
 
@@ -35,7 +35,7 @@ def open_loop_corrections(name: str, loop, analysis, user: str | None) -> Opened
     except Exception as exc:
         problems.append(f"{name}: could not read its corrections: {one_line(str(exc))}")
         c = Corrections(analysis, user=user)
-    if c.has_edits and not _same_loop(loop, c):
+    if c.has_edits and not belongs_to(loop, c):
         problems.append(f"{name}: the saved corrections belong to a different file of this name; "
                         f"not applied{_set_aside(loop)}")
         c = Corrections(analysis, user=user)
@@ -54,16 +54,6 @@ def _loop_info(loop, analysis) -> dict:
     except Exception:
         pass
     return info
-
-
-def _same_loop(loop, c: Corrections) -> bool:
-    want = (c.state.get("loop") or {}).get("sha256")
-    if not want:
-        return True
-    try:
-        return loop.content_hash() == want
-    except Exception:
-        return True
 
 
 def _set_aside(loop) -> str:

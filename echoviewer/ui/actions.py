@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from echoviewer.ui.empty_state import EmptyState
     from echoviewer.ui.exports import Exports
     from echoviewer.ui.player import CinePlayer
+    from echoviewer.ui.report_export import ReportExport
 
 
 class ActionHost(Protocol):
@@ -31,6 +32,7 @@ class ActionHost(Protocol):
     player: CinePlayer
     corrector: CorrectionController
     exports: Exports
+    reports: ReportExport
     empty: EmptyState
     qsettings: QSettings
 
@@ -56,9 +58,12 @@ class WindowActions:
         self.open = add("&Open study…", lambda: win.open_study_dialog(), QKeySequence.StandardKey.Open,
                         "Open a folder of echo loops")
         self.demo = add("Open &demo study", win.open_demo_study, tip="Synthetic phantom study")
-        self.export_loop = add("&Export report (this loop)…", lambda: x.export_report("loop"), "Ctrl+E",
+        self.clinical_report = add("Export &report (PDF, DICOM)…", win.reports.open_dialog, "Ctrl+Shift+R",
+                                   "PDF report to sign and DICOM objects for the PACS (SR, Encapsulated PDF, "
+                                   "key images)")
+        self.export_loop = add("&Export CSV (this loop)…", lambda: x.export_report("loop"), "Ctrl+E",
                                "CSV report of the loop on screen")
-        self.export_study = add("Export report (whole &study)…", lambda: x.export_report("study"), "Ctrl+Shift+E",
+        self.export_study = add("Export CSV (whole &study)…", lambda: x.export_report("study"), "Ctrl+Shift+E",
                                 "CSV report of every analysed loop")
         self.png_frame = add("Save &frame as PNG…", lambda: x.save_frame_png(),
                              tip="The current frame with the LV overlay, at native resolution")
@@ -131,7 +136,8 @@ class WindowActions:
         self.recent_menu = m.addMenu("Open &recent")
         m.addAction(self.demo)
         m.addSeparator()
-        for a in (self.export_loop, self.export_study, self.png_frame, self.png_timeline, self.export_corr):
+        for a in (self.clinical_report, self.export_loop, self.export_study, self.png_frame, self.png_timeline,
+                  self.export_corr):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.settings)
@@ -206,6 +212,7 @@ class WindowActions:
         self.export_loop.setEnabled(done)
         self.png_timeline.setEnabled(done)
         self.export_study.setEnabled(any(x.analysis is not None for x in win.session))
+        self.clinical_report.setEnabled(any(x.analysis is not None for x in win.session))
         self.reanalyse.setEnabled(len(win.session) > 0)
         c = e.corrections if e is not None else None
         on = win.corrector.active and c is not None

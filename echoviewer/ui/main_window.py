@@ -41,6 +41,7 @@ from echoviewer.ui.empty_state import EmptyState
 from echoviewer.ui.exports import Exports
 from echoviewer.ui.loop_view import LoopView
 from echoviewer.ui.player import CinePlayer
+from echoviewer.ui.report_export import ReportExport
 from echoviewer.ui.settings import SettingsDialog, UiSettings, add_recent_study, open_qsettings, recent_studies
 from echoviewer.ui.status_bar import StatusBar
 from echoviewer.ui.study_list import StudyList
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.view.shown.connect(self.analysisShown)
         self.session.subscribe(self._on_session)
         self.exports = Exports(self, self)
+        self.reports = ReportExport(self, self)
         self.act = WindowActions(self)
         self.act.update_recent()
         self.act.update()

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from echoviewer.io.identity import UNKNOWN, Identity
 from echoviewer.io.transform import GridTransform
 from echoviewer.models.manifest import WeightsInfo
 from echoviewer.pipeline.results import (
@@ -51,6 +52,7 @@ class FakeLoop:
     cm_per_pixel: float | None = 0.05
     region: tuple = (0, 0, 160, 120)
     region_source: str = "given"
+    identity: Identity = UNKNOWN
     transform: GridTransform = field(init=False)
 
     def __post_init__(self):
