@@ -27,15 +27,20 @@ def user_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".echoviewer"
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], object], fsync: bool = False) -> None:
+def atomic_write(path: Path, write: Callable[[BinaryIO], object], fsync: bool = False,
+                 mode: int | None = None) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``.
 
     Readers see the old file or the new one, never a half-written one; with ``fsync`` the data
     (and the rename) reach the disk before this returns, so a crash or SIGKILL cannot lose it.
+    The file gets ``mode``, else the mode of the file it replaces, else the user's usual mode.
     """
     path = Path(path)
+    mode = _new_file_mode(path) if mode is None else mode
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if mode is not None:  # mkstemp's files are private (0600); the user's files are not
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             write(f)
             if fsync:
@@ -51,6 +56,28 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object], fsync: bool = 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask sets it, racing other threads)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _new_file_mode(path: Path) -> int | None:
+    """The mode a file written at ``path`` gets: the replaced file's, else what open() would give."""
+    if not hasattr(os, "fchmod"):
+        return None
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 def remove_stale_temps(path: Path, older_than_s: float = 60.0) -> int:

@@ -3,8 +3,10 @@
 The first columns (up to ``device``) are the `analyze` report contract: the model's values. The
 columns after them carry a sonographer's corrections (``echoviewer.annotations``) side by side:
 ``corrected`` (0/1), the corrected EF / EDV / ESV (method of disks on the corrected tracings) and
-ED / ES frames, and why a beat is left out of the corrected mean. Without corrections (the CLI)
-``corrected`` is 0 and the other correction columns are empty.
+ED / ES frames, why a beat is left out of the corrected mean and whether it is in it
+(``included_corrected``; ``included`` stays the model's). A loop nobody corrected (and the CLI's
+loops) has ``corrected`` 0 and empty correction columns. ``ed_frame``/``es_frame`` are 0-based
+frame indices (as the reference's size.csv); the window and the PDF count frames from 1.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from echoviewer import DEMO_LABEL
-from echoviewer.annotations.reconcile import reconcile
+from echoviewer.annotations.reconcile import loop_corrected, reconcile
 from echoviewer.paths import atomic_write
 from echoviewer.pipeline.preprocess import ClipSpec
 
@@ -26,7 +28,7 @@ COLUMNS = [
     "ef_weights_sha256", "weights_note", "mean", "std", "device",
     # corrections (appended: the columns above are the CLI report contract)
     "corrected", "ef_corrected", "edv_corrected", "esv_corrected", "ed_frame_corrected", "es_frame_corrected",
-    "exclude_reason", "ef_sd_corrected", "beats_used_corrected",
+    "exclude_reason", "ef_sd_corrected", "beats_used_corrected", "included_corrected",
 ]
 
 def _method(a) -> str:
@@ -75,6 +77,7 @@ def _corrected_cols(v) -> dict:
         "ed_frame_corrected": v.ed_frame,
         "es_frame_corrected": v.es_frame,
         "exclude_reason": (v.exclude_reason or "excluded") if v.excluded else "",
+        "included_corrected": int(not v.excluded),
     }
 
 
@@ -100,13 +103,16 @@ def rows_for(a, corrections=None) -> list[dict]:
         "std": " ".join(f"{m:g}" for m in (a.settings.std or a.seg_info.std)),
         "device": a.device,
     }
+    if corrections is not None and not loop_corrected(corrections.values(), a):
+        corrections = None  # nobody changed anything: the correction columns stay empty
     summary = None if corrections is None else corrections.summary()
     rows = []
     for pair in reconcile(a, corrections):
         if pair.values is not None and pair.added:  # added by the sonographer (or no model beat)
             rows.append({**common, "beat": pair.values.id, "hr_bpm": "", **_corrected_cols(pair.values)})
         elif pair.deleted:
-            rows.append({**common, **_model_beat_row(pair.model), "corrected": 1, "exclude_reason": "deleted"})
+            rows.append({**common, **_model_beat_row(pair.model), "corrected": 1, "exclude_reason": "deleted",
+                         "included_corrected": 0})
         elif pair.values is None:
             rows.append({**common, **_model_beat_row(pair.model), "corrected": 0})
         else:

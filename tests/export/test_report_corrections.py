@@ -77,3 +77,17 @@ def test_added_and_deleted_beats(analysis):  # noqa: F811
     assert deleted["corrected"] == 1 and deleted["exclude_reason"] == "deleted" and deleted["ef_model"] == "57.00"
     assert "ef_corrected" not in deleted
     assert beats[0]["corrected"] == 0
+
+
+def test_a_loop_nobody_corrected_has_empty_correction_columns(analysis):  # noqa: F811
+    rows = _read(report_text([analysis], {analysis.path: Corrections(analysis, user="t")}))
+    assert all(r["corrected"] == "0" for r in rows)
+    assert all(r[c] == "" for r in rows for c in NEW[1:] + ["included_corrected"])
+
+
+def test_an_excluded_beat_says_so_in_included_corrected(analysis):  # noqa: F811
+    c = Corrections(analysis, user="t")
+    c.exclude(2, "ectopic beat")
+    b1, b2, _ = _read(report_text([analysis], {analysis.path: c}))
+    assert (b2["included"], b2["included_corrected"], b2["exclude_reason"]) == ("1", "0", "ectopic beat")
+    assert b1["included_corrected"] == "1"
