@@ -113,6 +113,7 @@ def run(args) -> int:
 
     bar = ProgressBar(enabled=not args.quiet)
     results = []
+    identities = {}
     t_all = time.perf_counter()
     for loop in scan.loops:
         bar.start(Path(loop.path).name)
@@ -129,6 +130,7 @@ def run(args) -> int:
                 print(msg, file=sys.stderr)
             continue
         results.append(a)
+        identities[a.path] = loop.identity
         ef = "n/a" if a.ef_mean is None else f"{a.ef_mean:.1f}"
         sd = "" if a.ef_sd is None else f" ± {a.ef_sd:.1f}"
         bar.end(f"{Path(loop.path).name}: EF {ef}{sd} % over {len(a.included_beats)} beats"
@@ -140,10 +142,10 @@ def run(args) -> int:
 
     try:
         if args.out:
-            write_report(results, args.out)
+            write_report(results, args.out, identities_by_path=identities)
             print(f"report: {args.out}", file=sys.stderr)
         else:
-            sys.stdout.write(report_text(results))
+            sys.stdout.write(report_text(results, identities_by_path=identities))
         if args.size_csv:
             write_size_csv(results, args.size_csv)
             print(f"size.csv: {args.size_csv}", file=sys.stderr)

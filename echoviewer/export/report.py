@@ -18,6 +18,7 @@ from pathlib import Path
 
 from echoviewer import DEMO_LABEL
 from echoviewer.annotations.reconcile import loop_corrected, reconcile
+from echoviewer.io.identity import UNKNOWN, Identity
 from echoviewer.paths import atomic_write
 from echoviewer.pipeline.preprocess import ClipSpec
 
@@ -29,6 +30,8 @@ COLUMNS = [
     # corrections (appended: the columns above are the CLI report contract)
     "corrected", "ef_corrected", "edv_corrected", "esv_corrected", "ed_frame_corrected", "es_frame_corrected",
     "exclude_reason", "ef_sd_corrected", "beats_used_corrected", "included_corrected",
+    # who the loop belongs to (from the DICOM header; empty for video files)
+    "patient_id", "patient_name", "study_date", "accession",
 ]
 
 def _method(a) -> str:
@@ -81,7 +84,7 @@ def _corrected_cols(v) -> dict:
     }
 
 
-def rows_for(a, corrections=None) -> list[dict]:
+def rows_for(a, corrections=None, identity: Identity | None = None) -> list[dict]:
     """Report rows of one LoopAnalysis: its beats, then the summary row (beat = "mean").
 
     With ``corrections`` (an ``echoviewer.annotations.Corrections`` of this loop) every beat row also
@@ -102,6 +105,7 @@ def rows_for(a, corrections=None) -> list[dict]:
         "mean": " ".join(f"{m:g}" for m in (a.settings.mean or a.seg_info.mean)),
         "std": " ".join(f"{m:g}" for m in (a.settings.std or a.seg_info.std)),
         "device": a.device,
+        **(identity or UNKNOWN).patient_fields(),
     }
     if corrections is not None and not loop_corrected(corrections.values(), a):
         corrections = None  # nobody changed anything: the correction columns stay empty
@@ -143,30 +147,34 @@ def rows_for(a, corrections=None) -> list[dict]:
     return rows
 
 
-def _corrections_of(a, corrections_by_path: dict | None):
-    if not corrections_by_path:
+def _of(a, by_path: dict | None):
+    """The entry of ``by_path`` for a LoopAnalysis (keyed by its path, as given or as a Path's str)."""
+    if not by_path:
         return None
-    c = corrections_by_path.get(a.path)
+    c = by_path.get(a.path)
     if c is None:
-        c = corrections_by_path.get(str(Path(a.path)))
+        c = by_path.get(str(Path(a.path)))
     return c
 
 
-def report_text(analyses: Iterable, corrections_by_path: dict | None = None) -> str:
+def report_text(analyses: Iterable, corrections_by_path: dict | None = None,
+                identities_by_path: dict | None = None) -> str:
     """The report as CSV text; ``corrections_by_path`` maps a loop's path (LoopAnalysis.path) to its
-    Corrections (loops without an entry are reported uncorrected)."""
+    Corrections (loops without an entry are reported uncorrected), ``identities_by_path`` to its
+    io.identity.Identity (patient columns empty without one)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for a in analyses:
-        for r in rows_for(a, _corrections_of(a, corrections_by_path)):
+        for r in rows_for(a, _of(a, corrections_by_path), _of(a, identities_by_path)):
             w.writerow(r)
     return buf.getvalue()
 
 
-def write_report(analyses: Iterable, path, corrections_by_path: dict | None = None) -> Path:
+def write_report(analyses: Iterable, path, corrections_by_path: dict | None = None,
+                 identities_by_path: dict | None = None) -> Path:
     path = Path(path)
-    text = report_text(analyses, corrections_by_path)
+    text = report_text(analyses, corrections_by_path, identities_by_path)
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
     return path
 

@@ -96,6 +96,13 @@ class Identity:
             return f"{d[:4]}-{d[4:6]}-{d[6:]}"
         return d
 
+    @property
+    def caption(self) -> str:
+        """'DOE, JANE · ID 42 · 2024-01-31 · Acc. A7' (the parts that are known; '' when none)."""
+        parts = [self.display_name, f"ID {self.patient_id}" if self.patient_id else "", self.study_date_text,
+                 f"Acc. {self.accession}" if self.accession else ""]
+        return " · ".join(p for p in parts if p)
+
     def merged(self, other: Identity) -> Identity:
         """This identity with its empty fields filled from ``other`` (entered over read, say)."""
         return replace(self, **{f.name: getattr(other, f.name) for f in fields(self)

@@ -81,6 +81,7 @@ class Exports(QObject):
             default = f"{session.folder.name if session.folder else 'study'}_report.csv"
         analyses = [x.analysis for x in entries]
         corrections = {x.analysis.path: x.corrections for x in entries if x.corrections is not None}
+        identities = {x.analysis.path: x.loop.identity for x in entries if x.loop is not None}
         if not analyses:
             self.host.show_error("Nothing to export yet: no finished analysis.")
             return None
@@ -89,7 +90,7 @@ class Exports(QObject):
             if path is None:
                 return None
         try:
-            _report_writer()(analyses, Path(path), corrections_by_path=corrections)
+            _report_writer()(analyses, Path(path), corrections_by_path=corrections, identities_by_path=identities)
         except Exception as exc:
             self.host.show_error(f"Could not write {path}: {one_line(str(exc))}")
             return None

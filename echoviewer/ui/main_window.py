@@ -38,6 +38,7 @@ from echoviewer.ui.actions import WindowActions
 from echoviewer.ui.background import freeze_startup_objects, prepare_demo_study
 from echoviewer.ui.correction import CorrectionController
 from echoviewer.ui.empty_state import EmptyState
+from echoviewer.session.reporting import session_identity
 from echoviewer.ui.exports import Exports
 from echoviewer.ui.loop_view import LoopView
 from echoviewer.ui.player import CinePlayer
@@ -233,9 +234,12 @@ class MainWindow(QMainWindow):
         self.session.open(folder, getattr(scan, "loops", []) or [], getattr(scan, "errors", []) or [])
         add_recent_study(self.qsettings, str(folder))
         self.act.update_recent()
-        self.setWindowTitle(f"EchoViewer — {folder.name}")
+        who = session_identity(self.session).caption
+        # the application's display name is appended by Qt ("… — EchoViewer"): not named here again
+        self.setWindowTitle(f"{folder.name} — {who}" if who else folder.name)
         n_loops, n_bad = sum(1 for e in self.session if e.readable), self.session.count(LoopState.UNREADABLE)
-        self.study_title.setText(f"STUDY · {folder.name.upper()} · {plural(n_loops, 'loop').upper()}")
+        self.study_title.setText(f"STUDY · {folder.name.upper()} · {plural(n_loops, 'loop').upper()}"
+                                 + (f"\n{who}" if who else ""))
         self.study_title.setToolTip(str(folder))
         self.stack.setCurrentIndex(1)
         self.set_status(f"Opened {folder} — {plural(n_loops, 'loop')}"

@@ -91,3 +91,13 @@ def test_an_excluded_beat_says_so_in_included_corrected(analysis):  # noqa: F811
     b1, b2, _ = _read(report_text([analysis], {analysis.path: c}))
     assert (b2["included"], b2["included_corrected"], b2["exclude_reason"]) == ("1", "0", "ectopic beat")
     assert b1["included_corrected"] == "1"
+
+
+def test_patient_columns_come_from_the_identity(analysis):  # noqa: F811
+    from echoviewer.io.identity import Identity
+
+    ident = Identity(patient_name="DOE^JANE", patient_id="MRN1", study_date="20240131", accession="A9")
+    rows = _read(report_text([analysis], identities_by_path={analysis.path: ident}))
+    assert {(r["patient_id"], r["patient_name"], r["study_date"], r["accession"]) for r in rows} == {
+        ("MRN1", "DOE, JANE", "2024-01-31", "A9")}
+    assert {r["patient_id"] for r in _read(report_text([analysis]))} == {""}

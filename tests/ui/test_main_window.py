@@ -47,7 +47,17 @@ def test_open_study_lists_loops_and_unreadable_files(opened, study_dir):
     assert win.stack.currentIndex() == 1
     assert win.current_key == str(loops[0].path)
     assert "1 unreadable file" in win.status_label.text() or "Analysis complete" in win.status_label.text()
-    assert win.windowTitle() == "EchoViewer — study"
+    assert win.windowTitle() == "study"  # Qt appends " — EchoViewer" (the display name): not twice
+
+
+def test_patient_identity_is_in_the_title_and_the_study_heading(make_window, study_dir, qtbot):
+    from echoviewer.io.identity import Identity
+
+    who = Identity(patient_name="DOE^JANE", patient_id="MRN42", study_date="20240131", sop_instance_uid="1.2")
+    win = make_window([FakeLoop(study_dir / "a.dcm", n_frames=60, identity=who)])
+    assert win.open_study(study_dir)
+    assert win.windowTitle() == "study — DOE, JANE · ID MRN42 · 2024-01-31"
+    assert "DOE, JANE · ID MRN42" in win.study_title.text()
 
 
 def test_overlay_pixels_match_the_native_mask(opened):
