@@ -85,6 +85,8 @@ class Corrections:
         self.listeners: list = []  # called with (self, action) after each completed edit, undo and redo
         self._mask_tracings = _analysis_tracings(analysis)  # per frame; an analysis' masks never change
         self._mask_tracings_of = analysis
+        self._version = 0  # bumped by every edit, undo and redo
+        self._traced: tuple[int, dict[int, np.ndarray]] | None = None  # (version, frame -> mask)
 
     # -- construction -------------------------------------------------------------------------
     @staticmethod
@@ -149,6 +151,20 @@ class Corrections:
             self._mask_tracings[key] = tracing_from_mask(self.analysis.masks[frame])
         return self._mask_tracings[key]
 
+    def traced_masks(self) -> dict[int, np.ndarray]:
+        """Frame -> (112,112) mask of a tracing a person drew or edited on it (beats not deleted).
+        What is drawn on those frames, so that what is shown is what was measured."""
+        if self._traced is None or self._traced[0] != self._version:
+            out: dict[int, np.ndarray] = {}
+            for b in self.beats:
+                for phase in PHASES:
+                    if phase in b["tracings"]:
+                        t = self.tracing(b, phase)
+                        if t is not None:
+                            out[int(b[f"{phase}_frame"])] = t.rasterize()
+            self._traced = (self._version, out)
+        return self._traced[1]
+
     def values(self) -> list[BeatValues]:
         return self._values_of(self.beats)
 
@@ -203,6 +219,7 @@ class Corrections:
         self._notify(action)
 
     def _notify(self, action: str) -> None:
+        self._version += 1
         for fn in list(self.listeners):
             fn(self, action)
 

@@ -85,13 +85,22 @@ class LoopEntry:
         return self.analysis is None and self.state in (LoopState.QUEUED, LoopState.ANALYSING)
 
     def mask(self, frame: int) -> np.ndarray | None:
-        """The (112,112) LV mask of ``frame``: the analysis', else a chunk that already arrived."""
+        """The (112,112) LV mask of ``frame``: a person's tracing on it, else the analysis', else a
+        chunk that already arrived."""
+        if self.corrections is not None:
+            traced = self.corrections.traced_masks().get(frame)
+            if traced is not None:
+                return traced
         if self.analysis is not None:
             masks = self.analysis.masks
             return masks[frame] if 0 <= frame < len(masks) else None
         if self.masks is not None and self.have is not None and 0 <= frame < len(self.have) and self.have[frame]:
             return self.masks[frame]
         return None
+
+    def traced(self, frame: int) -> bool:
+        """Whether ``frame`` shows a person's tracing rather than the model's mask."""
+        return self.corrections is not None and frame in self.corrections.traced_masks()
 
     def partial_areas(self) -> np.ndarray | None:
         """LV area per frame from the chunks so far (NaN where none arrived yet)."""

@@ -55,7 +55,7 @@ class LoopView(QObject):
         """Put another loop on screen, drawn once. Returns a one-line error when its frames
         cannot be shown (the view then says so)."""
         try:
-            self.player.set_loop(e.loop, e.mask)
+            self.player.set_loop(e.loop, e.mask, traced=e.traced)
         except Exception as exc:
             self.player.set_loop(None)
             self.timeline.clear_loop("cannot display this loop")
@@ -97,6 +97,8 @@ class LoopView(QObject):
             return
         values = c.values() if c is not None else None
         summary = c.summary_of(values) if c is not None else None
+        if c is not None:
+            self.player.masks_updated(None)  # frames a person traced show the tracing
         self.player.set_beats(values if values is not None else a.beats, demo=a.demo)
         self.timeline.set_analysis(a, values, summary)
         self.timeline.set_frame(self.player.current)
@@ -144,7 +146,8 @@ class LoopView(QObject):
         """The loop on screen got its result: its overlay now, the rest a moment later."""
         if int(analysis.n_frames) != self.player.n_frames:
             # the file held fewer frames than its header said: follow the analysis
-            self.player.set_loop(e.loop, e.mask, frame=min(self.player.current, int(analysis.n_frames) - 1))
+            self.player.set_loop(e.loop, e.mask, frame=min(self.player.current, int(analysis.n_frames) - 1),
+                                 traced=e.traced)
             self.timeline.set_loop(int(analysis.n_frames), analysis.fps)
         self.player.masks_updated(None)
         # Drawn a moment later, not now: the frame tick and repaint that are due go first, so

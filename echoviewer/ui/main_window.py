@@ -33,12 +33,12 @@ from PySide6.QtWidgets import (
 from echoviewer.errors import one_line
 from echoviewer.formatting import plural
 from echoviewer.session import EventKind, LoopEntry, LoopState, SessionEvent, StudySession
+from echoviewer.session.reporting import session_identity
 from echoviewer.ui import theme
 from echoviewer.ui.actions import WindowActions
 from echoviewer.ui.background import freeze_startup_objects, prepare_demo_study
 from echoviewer.ui.correction import CorrectionController
 from echoviewer.ui.empty_state import EmptyState
-from echoviewer.session.reporting import session_identity
 from echoviewer.ui.exports import Exports
 from echoviewer.ui.loop_view import LoopView
 from echoviewer.ui.player import CinePlayer

@@ -93,6 +93,7 @@ class CinePlayer(QWidget):
         self._ed: list[int] = []
         self._es: list[int] = []
         self._mask_source: MaskSource | None = None
+        self._traced: Callable[[int], bool] | None = None
         self._cache: NativeMaskCache | None = None
         self.overlay_visible = True
         self.overlay_color = (255, 196, 0)
@@ -218,8 +219,12 @@ class CinePlayer(QWidget):
         self._set_enabled(False)
 
     # -- loop -----------------------------------------------------------------------------------
-    def set_loop(self, loop, mask_source: MaskSource | None = None, frame: int = 0) -> None:
+    def set_loop(self, loop, mask_source: MaskSource | None = None, frame: int = 0,
+                 traced: Callable[[int], bool] | None = None) -> None:
+        """Show ``loop``; ``mask_source(frame)`` gives its 112-grid LV masks, ``traced(frame)`` says
+        whether that mask is a person's tracing (the frame then says "corrected tracing")."""
         self.pause()
+        self._traced = traced
         # The loop left behind frees its decoded frames (up to 256 MB a loop) and lets go of its
         # file, which the user may want to move; it reopens when shown again.
         self.prefetch.cancel(leaving=self.loop if self.loop is not loop else None)
@@ -481,6 +486,8 @@ class CinePlayer(QWidget):
                 )
             self.phase_label.setVisible(bool(phase))
         parts = [beat] if beat else []
+        if self._traced is not None and self._traced(i) and self.overlay_visible:
+            parts.append("✎ corrected tracing")
         parts.append(f"{self.fps:.0f} fps · {self.speed:g}×")
         if not self.overlay_visible:
             parts.append("overlay off (O)")

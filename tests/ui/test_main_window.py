@@ -74,6 +74,33 @@ def test_overlay_pixels_match_the_native_mask(opened):
         assert win.player.image.image.shape[:2] == (lp.height, lp.width)  # native resolution
 
 
+def test_a_corrected_frame_shows_the_corrected_tracing_everywhere(opened):
+    from echoviewer.analysis.tracing import mask_contour
+
+    win, loops = opened
+    e, lp = win.entries[win.current_key], loops[0]
+    beat = e.corrections.beats[0]
+    f = beat["ed_frame"]
+    yy, xx = np.mgrid[:112, :112]
+    drawn = ((xx - 56) / 18) ** 2 + ((yy - 60) / 30) ** 2 <= 1  # not the model's mask
+    e.corrections.set_tracing(beat["id"], "ed", mask_contour(drawn), np.array([56.0, 31.0]), np.array([56.0, 89.0]))
+    win.player.seek(f)
+    traced = e.corrections.tracing(beat, "ed").rasterize()
+    expected = lp.transform.mask_to_native(traced, (lp.height, lp.width))
+    model = lp.transform.mask_to_native(e.analysis.masks[f], (lp.height, lp.width))
+    assert not np.array_equal(expected, model)
+    assert np.array_equal(win.player.overlay.image[..., 3] > 0, expected)  # on screen
+    assert "corrected tracing" in win.player.info_label.text()
+    png = win.exports.frame_image()  # the PNG export draws the same
+    frame = lp.frame(f)
+    assert (png[expected] != frame[expected][:, None]).any(axis=1).mean() > 0.9
+    win.player.seek(f + 1)
+    assert "corrected tracing" not in win.player.info_label.text()
+    e.corrections.undo()
+    win.player.seek(f)
+    assert np.array_equal(win.player.overlay.image[..., 3] > 0, model)
+
+
 def test_overlay_toggle_with_key_and_button(opened, qtbot):
     win, _ = opened
     assert win.player.overlay.isVisible()
