@@ -212,7 +212,7 @@ class CorrectionController(QObject):
             return
         editing, hint = "", ""
         if self.target is not None and self.target[1] == v.id:
-            editing = f"{PHASE_NAME[self.target[2]]} frame {self.target[3]}"
+            editing = f"{PHASE_NAME[self.target[2]]} frame {self.target[3] + 1}"
             hint = ("click points around the LV (right-click removes the last)\nEnter or double-click closes · "
                     "Esc cancels") if self.editor.redrawing else EDIT_HINT
         else:
@@ -285,7 +285,7 @@ class CorrectionController(QObject):
         ed.show()
         self.host.player.set_overlay_suppressed(contour is not None)
         if contour is None:
-            self.host.set_status(f"No model tracing on frame {self.host.player.current}: press R and click "
+            self.host.set_status(f"No model tracing on frame {self.host.player.current + 1}: press R and click "
                                  "points around the LV to draw one")
         self.host.actions_changed()
 
@@ -396,16 +396,16 @@ class CorrectionController(QObject):
         num = next((v.number for v in c.values() if v.id == beat_id), beat_id)
         old = b[f"{phase}_frame"]
         if frame == old:
-            self.host.set_status(f"Beat {num}: {PHASE_NAME[phase]} is already on frame {frame}")
+            self.host.set_status(f"Beat {num}: {PHASE_NAME[phase]} is already on frame {frame + 1}")
             return False
         if phase == "ed" and frame >= b["es_frame"]:
-            self.host.show_error(f"Beat {num}: ED must come before its ES (frame {b['es_frame']}); "
+            self.host.show_error(f"Beat {num}: ED must come before its ES (frame {b['es_frame'] + 1}); "
                                  "A adds a new beat starting here")
             return False
         if phase == "es" and frame <= b["ed_frame"]:
-            self.host.show_error(f"Beat {num}: ES must come after its ED (frame {b['ed_frame']})")
+            self.host.show_error(f"Beat {num}: ES must come after its ED (frame {b['ed_frame'] + 1})")
             return False
-        return self._apply(f"Beat {num}: {PHASE_NAME[phase]} frame {old} → {frame}", c.set_frame,
+        return self._apply(f"Beat {num}: {PHASE_NAME[phase]} frame {old + 1} → {frame + 1}", c.set_frame,
                            beat_id, phase, frame)
 
     def add_beat_here(self) -> bool:
@@ -418,7 +418,7 @@ class CorrectionController(QObject):
         if es is None:
             self.host.show_error("No room for a beat after the last frame: go to the beat's ED frame first")
             return False
-        return self._apply(f"Beat added: ED frame {f}, ES frame {es} (smallest LV area after it) — "
+        return self._apply(f"Beat added: ED frame {f + 1}, ES frame {es + 1} (smallest LV area after it) — "
                            "drag its ▲ or press S on the right frame to adjust", c.add_beat, f, es)
 
     def delete_beat(self) -> bool:

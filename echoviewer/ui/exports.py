@@ -128,7 +128,7 @@ class Exports(QObject):
         if rgb is None:
             return None
         if path is None:
-            default = f"{Path(e.key).stem}_frame{self.host.player.current:04d}.png"
+            default = f"{Path(e.key).stem}_frame{self.host.player.current + 1:04d}.png"  # counted from 1
             path = self._ask_path("Save frame", default, "PNG images (*.png)")
             if path is None:
                 return None

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
     QToolButton,
     QVBoxLayout,
@@ -139,6 +140,8 @@ class CinePlayer(QWidget):
         self._shown_phase = ""
         self.info_label = QLabel("")
         self.info_label.setStyleSheet(f"color: {theme.MUTED};")
+        # its text changes with the frame: it must never widen the window (and move the image)
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.demo_label = QLabel(f"⚠ {DEMO_LABEL}")
         self.demo_label.setStyleSheet(
             "QLabel { background: #5c3d0a; color: #ffd58a; border: 1px solid #e0a030;"

@@ -299,7 +299,7 @@ class SummaryPanel(QFrame):
         for r, b in enumerate(a.beats):
             cells = [
                 str(b.number),
-                f"{b.ed_frame}–{b.es_frame}",
+                f"{b.ed_frame + 1}–{b.es_frame + 1}",  # people count frames from 1
                 "–" if b.ef_model is None else f"{b.ef_model:.1f}",
                 "–" if b.ef_seg is None else f"{b.ef_seg:.1f}",
             ]
@@ -318,7 +318,7 @@ class SummaryPanel(QFrame):
             ef_model, ef_seg = m.get("ef_model"), m.get("ef_seg")
             cells = [
                 f"✎ {v.number}" if v.corrected else str(v.number),
-                f"{v.ed_frame}–{v.es_frame}",
+                f"{v.ed_frame + 1}–{v.es_frame + 1}",
                 "–" if ef_model is None else f"{ef_model:.1f}",
                 "–" if ef_seg is None else f"{ef_seg:.1f}",
             ]

@@ -330,7 +330,7 @@ def test_move_es_by_dragging_its_marker_on_the_timeline(win, qtbot):
     np.testing.assert_allclose(win.timeline.marker_positions()["es"][0],
                                [14 / a.fps, a.areas[14] * a.cm_per_pixel_grid**2])
     assert c.values()[0].ef < before  # a larger LV than the true ES
-    assert win.summary.beats.item(0, 1).text() == "0–14" and win.summary.beats.item(0, 0).text() == "✎ 1"
+    assert win.summary.beats.item(0, 1).text() == "1–15" and win.summary.beats.item(0, 0).text() == "✎ 1"
     assert win.player.editor.isVisible() and win.corrector.target[1:] == (1, "es", 14)
     # Esc during a marker drag puts it back
     end = _marker_drag(qtbot, win, 2, "ed", 45, release=False)
@@ -348,12 +348,12 @@ def test_set_ed_and_es_here_with_keys(win, qtbot):
     win.player.seek(3)
     key(qtbot, win, Qt.Key.Key_D)
     assert c.beat(1)["ed_frame"] == 3
-    assert "ED frame 0 → 3" in win.status_label.text() and "saved" in win.status_label.text()
+    assert "ED frame 1 → 4" in win.status_label.text() and "saved" in win.status_label.text()  # counted from 1
     win.player.seek(27)  # nearer beat 1 (ends at 22) than beat 2 (starts at 40): ED after its ES is refused
     key(qtbot, win, Qt.Key.Key_D)
     assert c.beat(1)["ed_frame"] == 3 and "ED must come before its ES" in win.status_label.text()
     assert [a["action"] for a in c.audit] == ["move_es", "move_ed"]
-    assert win.summary.beats.item(0, 1).text() == "3–22"
+    assert win.summary.beats.item(0, 1).text() == "4–23"
 
 
 def test_undo_and_redo_keys_restore_exact_states(win, qtbot):
@@ -436,7 +436,7 @@ def test_add_and_delete_a_beat(win, qtbot):
     assert 98 <= es <= 102
     assert new["origin"] == "user" and (new["ed_frame"], new["es_frame"]) == (80, es)
     assert len(win.timeline.marker_positions()["es"]) == 3
-    assert f"Beat added: ED frame 80, ES frame {es}" in win.status_label.text()
+    assert f"Beat added: ED frame 81, ES frame {es + 1}" in win.status_label.text()
     key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(c.beats) == 2
     key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -512,7 +512,7 @@ def test_a_save_error_keeps_the_edit_in_memory(win, qtbot, monkeypatch):
     assert c.beat(1)["es_frame"] == 24  # kept
     assert "the disk is full" in win.status_label.text() and "kept in memory" in win.status_label.text()
     assert "not saved" in win.save_label.text()
-    assert win.summary.beats.item(0, 1).text() == "0–24"
+    assert win.summary.beats.item(0, 1).text() == "1–25"
     monkeypatch.undo()
     win.player.seek(25)
     key(qtbot, win, Qt.Key.Key_S)  # the next save writes everything
@@ -663,7 +663,7 @@ def test_the_controller_needs_only_its_host_interface(qtbot, study_dir):
     host.player.seek(24)
     assert controller.set_frame_here("es")
     assert e.corrections.beat(1)["es_frame"] == 24 and host.redraws == 2
-    assert host.messages[-1] == "Beat 1: ES frame 20 → 24 · saved"
+    assert host.messages[-1] == "Beat 1: ES frame 21 → 25 · saved"
     assert controller.undo() and e.corrections.beat(1)["es_frame"] == 20
     controller.set_active(False)
     assert not controller.active and host.messages[-1] == "Correction mode off"
