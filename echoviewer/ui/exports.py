@@ -151,14 +151,16 @@ class Exports(QObject):
                                  settings.overlay_opacity)
 
     def frame_caption(self) -> list[CaptionLine]:
-        """What an exported frame says under it: file, frame (from 1) and time, the beat's EF as
+        """What an exported frame says under it: file, frame (from 1; ED or ES when it is one) and time, the beat's EF as
         reported (corrected when the loop was), a person's tracing, the demo label."""
         e = self.host.current_entry()
         if e is None or e.loop is None:
             return []
         player = self.host.player
         f = player.current
-        lines: list[CaptionLine] = [f"{e.name} · frame {f + 1} of {player.n_frames} · {f / player.fps:.2f} s"]
+        phase = player.phase(f)
+        lines: list[CaptionLine] = [f"{e.name} · frame {f + 1} of {player.n_frames}"
+                                    + (f" ({phase})" if phase in ("ED", "ES") else "") + f" · {f / player.fps:.2f} s"]
         beat = beat_caption(e, player.beats, f)
         if beat:
             lines.append(beat)

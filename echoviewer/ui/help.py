@@ -100,18 +100,22 @@ def shortcut_sections(menubar: QMenuBar, extra: Iterable[QAction] = ()) -> list[
 
 
 def shortcuts_html(sections, mouse=MOUSE) -> str:
-    def table(rows) -> str:
-        cells = "".join(f"<tr><td style='padding:2px 18px 2px 0'><b>{html.escape(k)}</b></td>"
+    """Two columns: the menus' sections share them by length, the mouse comes last."""
+    def block(title: str, rows, key_width: int) -> str:
+        cells = "".join(f"<tr><td width='{key_width}' style='padding:2px 12px 2px 0'><b>{html.escape(k)}</b></td>"
                         f"<td style='padding:2px 0'>{html.escape(v)}</td></tr>" for k, v in rows)
-        return f"<table cellspacing='0'>{cells}</table>"
+        return (f"<h3 style='color:{theme.ACCENT}; margin-top:10px; margin-bottom:4px'>{html.escape(title)}</h3>"
+                f"<table cellspacing='0' width='100%'>{cells}</table>")
 
-    parts = []
-    for title, rows in sections:
-        parts.append(f"<h3 style='color:{theme.ACCENT}; margin-bottom:4px'>{html.escape(title)}</h3>")
-        parts.append(table([(keys, what) for what, keys in rows]))
-    parts.append(f"<h3 style='color:{theme.ACCENT}; margin-bottom:4px'>Mouse</h3>")
-    parts.append(table(mouse))
-    return "".join(parts)
+    blocks = [(len(rows) + 2, block(title, [(keys, what) for what, keys in rows], 175)) for title, rows in sections]
+    blocks.append((len(mouse) * 2 + 2, block("Mouse", mouse, 190)))
+    total, left, acc = sum(n for n, _ in blocks), [], 0
+    while blocks and acc + blocks[0][0] <= total / 2 + 4:
+        n, b = blocks.pop(0)
+        left.append(b)
+        acc += n
+    return (f"<table width='100%' cellspacing='0'><tr><td width='50%' valign='top' style='padding-right:24px'>"
+            f"{''.join(left)}</td><td width='50%' valign='top'>{''.join(b for _, b in blocks)}</td></tr></table>")
 
 
 class ShortcutSheet(QDialog):
@@ -129,7 +133,7 @@ class ShortcutSheet(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(self.text, 1)
         lay.addWidget(buttons)
-        self.resize(620, 720)
+        self.resize(1000, 700)
 
 
 def weights_lines(infos) -> list[str]:

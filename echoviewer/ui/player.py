@@ -195,8 +195,9 @@ class CinePlayer(QWidget):
         header.setContentsMargins(4, 0, 4, 0)
         header.setSpacing(10)
         header.addWidget(self.phase_label)
-        header.addWidget(self.info_label)
-        header.addStretch(1)
+        # the label takes the free width (a stretch beside it would take all of it: an Ignored
+        # label then gets none and the info line disappears)
+        header.addWidget(self.info_label, 1)
         header.addWidget(self.mode_label)
         header.addWidget(self.demo_label)
         self.header = QWidget()

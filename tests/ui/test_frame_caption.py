@@ -69,6 +69,7 @@ def test_a_traced_frame_says_corrected_tracing_and_the_corrected_ef(win):
     lines = texts(win.exports.frame_caption())
     v = e.corrections.values()[0]
     assert "corrected tracing (drawn by a person)" in lines
+    assert f"frame {beat['ed_frame'] + 1} of 120 (ED)" in lines[0]
     assert f"beat 1 of {len(e.corrections.values())} · EF {v.ef:.1f} % (corrected)" in lines
     win.act.overlay.trigger()  # overlay off: no tracing drawn, none claimed
     assert "corrected tracing (drawn by a person)" not in texts(win.exports.frame_caption())

@@ -101,3 +101,16 @@ def test_right_click_on_a_tracing_point_still_deletes_it_in_correction_mode(win,
     qtbot.mouseClick(win.player.view.viewport(), R, NOMOD, pos)
     assert len(ed.points) == n - 1
     assert not win.act.image_menu.isVisible() and win.player.window_level == DEFAULT
+
+
+def test_the_info_line_is_in_view_and_never_widens_the_window(win, qtbot):
+    p = win.player
+    p.set_window_level(dict(PRESETS)["Brighter"])
+    qtbot.wait(20)
+    label = p.info_label
+    assert "W 170 · L 85" in label.text()
+    assert label.isVisible() and label.width() >= label.fontMetrics().horizontalAdvance(label.text())
+    width = win.width()
+    label.setText("x" * 600)  # a line far longer than the header
+    qtbot.wait(20)
+    assert win.width() == width
