@@ -151,8 +151,8 @@ class Exports(QObject):
                                  settings.overlay_opacity)
 
     def frame_caption(self) -> list[CaptionLine]:
-        """What an exported frame says under it: file, frame (from 1; ED or ES when it is one) and time, the beat's EF as
-        reported (corrected when the loop was), a person's tracing, the demo label."""
+        """What an exported frame says under it: file, frame (from 1; ED or ES when it is one) and time,
+        the beat's EF as reported (corrected when the loop was), a person's tracing, the demo label."""
         e = self.host.current_entry()
         if e is None or e.loop is None:
             return []
