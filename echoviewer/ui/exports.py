@@ -213,14 +213,15 @@ class Exports(QObject):
         def done(result: int) -> None:
             self.export_dialog = None
             if result == QDialog.DialogCode.Accepted:
-                out_dir, split, uncorrected = dlg.values()
-                self.export_corrections(out_dir, split, uncorrected)
+                out_dir, split, uncorrected, deidentify = dlg.values()
+                self.export_corrections(out_dir, split, uncorrected, deidentify)
             dlg.deleteLater()
 
         dlg.finished.connect(done)
         dlg.open()
 
-    def export_corrections(self, out_dir, split: str = "TRAIN", include_uncorrected: bool = False) -> bool:
+    def export_corrections(self, out_dir, split: str = "TRAIN", include_uncorrected: bool = False,
+                           deidentify: bool = False) -> bool:
         """Write the study's corrected loops as an EchoNet dataset (in a thread; ``exported`` at the end)."""
         host, session = self.host, self.host.session
         if session.folder is None:
@@ -276,6 +277,7 @@ class Exports(QObject):
 
             try:
                 return export_study(study, out_dir, analyze, split=split, include_uncorrected=include_uncorrected,
+                                    deidentify=deidentify,
                                     user=user, log=progress)
             finally:
                 close = getattr(state["analyzer"], "close", None)  # ends an analysis process
