@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from echoviewer.ui.player import CinePlayer
     from echoviewer.ui.summary import SummaryPanel
 
-CALIPER_COLOR = "#ffd43b"
+CALIPER_COLOR = "#7df9ff"  # apart from the LV overlay (yellow), ED (red), ES (blue), the axis (green)
 #: What each gesture asks for, in the status bar.
 HINTS = {
     "distance": "Measure distance: click two points on the image · Esc cancels",
@@ -240,7 +240,7 @@ class CaliperLayer(QGraphicsObject):
         p.setFont(self.font)
         fm = QFontMetricsF(self.font)
         for pts, lab in labels:
-            right = pts[int(np.argmax(pts[:, 0]))] if len(pts) > 2 else pts.mean(axis=0)
+            right = pts[int(np.argmax(pts[:, 0]))]  # beside the rightmost point: never over the line
             d = t.map(QPointF(float(right[0]), float(right[1])))
             w, h = fm.horizontalAdvance(lab) + 8, fm.height() + 2
             box = QRectF(d.x() + 8, d.y() - h / 2, w, h)
