@@ -451,9 +451,10 @@ def _measurements_block(lr: LoopReport, width: float, tz: Any) -> list[Flowable]
               _t(f"{m.user or 'unknown user'}, {_iso(m.time, tz)}", "cell")] for m in lr.measurements]
     t = Table(rows, colWidths=[w * width for w in (0.26, 0.1, 0.18, 0.46)], repeatRows=1, hAlign="LEFT")
     t.setStyle(ps.grid_table_style(1, n_rows=len(rows) - 1))
+    calibrated = any(m.unit in ("cm", "cm²", "mL") for m in lr.measurements)
     note = ("Placed by hand on the frame named; cm, cm² and mL from the loop's pixel spacing, volumes by the "
-            "method of disks (20 disks) on the traced outline."
-            if any(m.unit in ("cm", "cm²", "mL") for m in lr.measurements) else "Placed by hand on the frame named; in pixels: the source gives no pixel spacing.")
+            "method of disks (20 disks) on the traced outline." if calibrated
+            else "Placed by hand on the frame named; in pixels: the source gives no pixel spacing.")
     return [Spacer(1, 2.5 * mm), _p("Measurements by hand", "h2"), t, Spacer(1, 1 * mm), _t(note, "small")]
 
 

@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
 from echoviewer.analysis.calipers import MIN_POINTS, NAMES, lv_axis, measure
 from echoviewer.annotations.model import Corrections
 from echoviewer.session import EventKind, LoopEntry, SessionEvent, StudySession
-from echoviewer.ui import theme
 from echoviewer.ui.status_bar import save_note
 
 if TYPE_CHECKING:
@@ -292,7 +291,8 @@ class MeasurementList(QWidget):
         self.list = QListWidget()
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.list.setMaximumHeight(110)
-        self.list.itemDoubleClicked.connect(lambda it: self.frameRequested.emit(int(it.data(Qt.ItemDataRole.UserRole + 1))))
+        self.list.itemDoubleClicked.connect(
+            lambda it: self.frameRequested.emit(int(it.data(Qt.ItemDataRole.UserRole + 1))))
         self.list.itemSelectionChanged.connect(self._selection_changed)
         self.delete_btn = QPushButton("Delete")
         self.delete_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 
 from echoviewer.analysis.calipers import measure
 from echoviewer.annotations.model import Corrections
