@@ -23,6 +23,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("analyze", "echoviewer.commands.analyze"),
     ("train", "echoviewer.commands.train"),
     ("export-corrections", "echoviewer.commands.export_corrections"),
+    ("evaluate", "echoviewer.commands.evaluate"),
     ("demo", "echoviewer.commands.demo"),
     ("selftest", "echoviewer.commands.selftest"),
 ]
