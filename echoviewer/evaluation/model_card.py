@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from echoviewer.evaluation.paper import PAPER_EXTERNAL, PAPER_SOURCE, fmt, fmt_figure, headline_rows
+from echoviewer.evaluation.paper import CLIP_LABELS, PAPER_EXTERNAL, PAPER_SOURCE, fmt, fmt_figure, headline_rows
 
 LIMITS = """\
 - **Trained on synthetic phantoms only** (`echoviewer.synthetic`): no real echocardiogram was used to
@@ -116,6 +116,9 @@ def render(m: dict, how: str = "") -> str:
             f"| EF MAE per beat, against that beat's exact EF | {fmt_figure(t['ef_mae_per_beat'])} |",
             f"| EF MAE per loop, against the mean of the exact beats | {fmt_figure(t['ef_mae_per_loop'])} |",
         ]
+    for c in m.get("clip_modes") or []:
+        lines.append(f"| EF MAE per loop, beats' clips {CLIP_LABELS.get(c['clips'], c['clips'])} ({c['n']} loops) | "
+                     f"{fmt_figure(c['ef_mae'])} |")
     rob = m.get("robustness")
     if rob:
         lines += ["", "Robustness: a share of the pixels set to black in every frame (the paper's Extended Data "
@@ -128,6 +131,12 @@ def render(m: dict, how: str = "") -> str:
         lines += ["", "By quintile of mean pixel intensity (Extended Data Fig. 5): EF MAE "
                   + ", ".join(f"Q{r['quintile']} {fmt(r['ef_mae']['value'])}" for r in q) + "; Dice "
                   + ", ".join(f"Q{r['quintile']} {fmt(r['dice']['value'], 3)}" for r in q) + "."]
+    worst = m.get("largest_errors") or []
+    if worst:
+        lines += ["", "Largest per-loop EF errors:", "", "| loop | label | predicted | beats | frames | clips |",
+                  "|---|---:|---:|---:|---:|---|"]
+        lines += [f"| {w['file']} | {fmt(w['ef_true'], 1)} | {fmt(w['ef_pred'], 1)} | {w['beats']} | {w['n_frames']} | "
+                  f"{', '.join(w['clips'])} |" for w in worst[:5]]
     lines += ["", "The full report (figures: scatter, Bland–Altman, ROC, per-beat strip, quintile boxes, dropout "
               "curves) is the run's `report.html`.", ""]
     return "\n".join(lines)

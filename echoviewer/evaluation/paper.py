@@ -21,6 +21,10 @@ PAPER: list[tuple[str, str, float | None, int]] = [
 PAPER_SOURCE = "EchoNet-Dynamic (Ouyang et al., Nature 2020): its weights on its own test set of 1,277 videos"
 PAPER_EXTERNAL = "on an external hospital's data it reported EF MAE 6.0 and HFrEF AUC 0.96"
 
+#: how a loop's beats' clips fit the video (``summary.clip_modes``), as a reader is told
+CLIP_LABELS = {"full": "all full", "shifted": "some shifted back (would run past the end)",
+               "padded": "padded (video shorter than one clip)"}
+
 
 def fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"

@@ -8,7 +8,15 @@ import html
 from pathlib import Path
 
 from echoviewer.evaluation import figures
-from echoviewer.evaluation.paper import PAPER_EXTERNAL, PAPER_SOURCE, fmt, fmt_figure, headline_rows, plain_summary
+from echoviewer.evaluation.paper import (
+    CLIP_LABELS,
+    PAPER_EXTERNAL,
+    PAPER_SOURCE,
+    fmt,
+    fmt_figure,
+    headline_rows,
+    plain_summary,
+)
 from echoviewer.evaluation.records import LoopRecord
 from echoviewer.formatting import plural
 
@@ -171,6 +179,19 @@ def render(metrics: dict, records: list[LoopRecord], records_b: list[LoopRecord]
                      ["specificity", fmt_figure(hf["specificity"], 3)],
                      ["loops labelled EF < 50 / ≥ 50", f"{hf['n_positive']} / {hf['n_negative']}"]]) + "</div></div>")
 
+    clips = metrics.get("clip_modes") or []
+    if clips:
+        parts.append("<h3>By how the beats' clips fit the video</h3>" + _table(
+            ["clips of the loop's beats", "loops", "EF MAE per loop"],
+            [[CLIP_LABELS.get(c["clips"], c["clips"]), c["n"], fmt_figure(c["ef_mae"])] for c in clips])
+            + '<p class="muted">The reference drops a beat whose clip runs past the end and cannot run a video '
+              "shorter than one clip; the app moves the first back and pads the second.</p>")
+    worst = metrics.get("largest_errors") or []
+    if worst:
+        parts.append("<h3>Largest EF errors</h3>" + _table(
+            ["loop", "label", "predicted", "error", "beats", "s.d.", "frames", "clips"],
+            [[w["file"], fmt(w["ef_true"], 1), fmt(w["ef_pred"], 1), fmt(w["error"], 1), w["beats"],
+              fmt(w["ef_sd"], 1), w["n_frames"], ", ".join(w["clips"])] for w in worst]))
     parts.append("<h2>Beat-to-beat variation</h2>"
                  + _img(figures.beat_strip(records, var["sd_limit"]), "Each beat's EF minus its loop's label, one "
                         "column per loop, ordered by the s.d. of the loop's beats; bar: the loop's mean; red: s.d. > "

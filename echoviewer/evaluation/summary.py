@@ -145,6 +145,33 @@ def beat_variance(records: list[LoopRecord], boot: Bootstrap, sd_limit: float = 
     return out
 
 
+def clip_modes(records: list[LoopRecord], boot: Bootstrap) -> list[dict]:
+    """Per-loop EF MAE by how its beats' clips fit the video: all "full", or some "shifted" (it would
+    run past the end: moved back), or "padded" (the video is shorter than a clip). The reference
+    drops the first and cannot run the second: their loops are where its figures say nothing."""
+    def mode(r: LoopRecord) -> str:
+        used = {b.clip_mode for b in r.beats if b.used}
+        return "padded" if "padded" in used else "shifted" if "shifted" in used else "full"
+
+    rs = _with_ef(records)
+    out = []
+    for name in ("full", "shifted", "padded"):
+        part = [r for r in rs if mode(r) == name]
+        if part:
+            out.append({"clips": name, "n": len(part),
+                        "ef_mae": _mae_figure([r.ef_pred for r in part], [r.ef_true for r in part],
+                                              [r.file_name for r in part], boot)})
+    return out
+
+
+def largest_errors(records: list[LoopRecord], k: int = 10) -> list[dict]:
+    """The ``k`` loops whose EF is furthest from the label: where to look first."""
+    rs = sorted(_with_ef(records), key=lambda r: -abs((r.ef_pred or 0.0) - r.ef_true))[:k]
+    return [{"file": r.file_name, "ef_true": clean(r.ef_true), "ef_pred": clean(r.ef_pred),
+             "error": clean((r.ef_pred or 0.0) - r.ef_true), "beats": len(r.beat_efs), "ef_sd": clean(r.ef_sd),
+             "n_frames": r.n_frames, "clips": sorted({b.clip_mode for b in r.beats if b.used})} for r in rs]
+
+
 def image_quality(records: list[LoopRecord], boot: Bootstrap) -> dict:
     """EF MAE and Dice by quintile of the loops' mean pixel intensity and of its s.d. (Extended Data Fig. 5)."""
     rs = [r for r in records if r.ok and math.isfinite(r.mean_intensity)]
@@ -207,6 +234,8 @@ def summarise(records: list[LoopRecord], boot: Bootstrap, device: str = "") -> d
         "hfref": hfref(records, boot),
         "beat_variance": beat_variance(records, boot),
         "image_quality": image_quality(records, boot),
+        "clip_modes": clip_modes(records, boot),
+        "largest_errors": largest_errors(records),
         "speed": speed(records, boot, device),
         "phantom_truth": phantom_truth(records, boot),
     }
