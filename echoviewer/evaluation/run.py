@@ -128,7 +128,8 @@ def run_evaluation(
 ) -> EvaluationResult:
     """Evaluate ``settings``' weights (default: as the app finds them) on ``split`` of ``dataset``;
     with ``compare``, a second set of weights on the same loops; with ``dropout``, again at each
-    level of ``DROPOUT_LEVELS``. Raises ``DatasetError`` for a folder it cannot evaluate,
+    level of ``DROPOUT_LEVELS``. ``dataset``: a folder, or one ``open_dataset`` already checked (its
+    split is used). Raises ``DatasetError`` for a folder it cannot evaluate,
     ``models.WeightsError`` for weights it cannot load, ``Cancelled`` when cancelled."""
     from echoviewer.pipeline.analyzer import Analyzer
 

@@ -5,6 +5,7 @@ import csv
 import json
 import math
 import re
+import shutil
 import sys
 
 import numpy as np
@@ -124,3 +125,18 @@ def test_paired_differences_of_identical_weights_are_exactly_zero():
     failed = [*a[:7], LoopRecord("p7", "TEST", 40, 1, 2, error="cannot decode")]
     assert paired(a, failed, Bootstrap(10, 0))["n_loops"] == 7  # only loops both analysed are paired
     assert not math.isnan(out["figures"]["hfref_auc"]["a"]["value"])
+
+
+def test_loops_that_cannot_be_read_are_listed_not_fatal(phantom_folder, tmp_path, random_weights):
+    bad = tmp_path / "bad"
+    shutil.copytree(phantom_folder, bad)
+    for avi in (bad / "Videos").glob("*.avi"):
+        avi.write_bytes(b"RIFF not a video")
+    seg, ef = random_weights
+    res = run_evaluation(bad, tmp_path / "out", AnalysisSettings(seg_weights=seg, ef_weights=ef, device="cpu"),
+                         split="ALL", n_boot=20)
+    m = json.loads(res.metrics_path.read_text())
+    assert m["n_loops"] == 0 and m["ef_mae"] is None and len(m["dataset"]["failed"]) == 6
+    assert all(f["why"] for f in m["dataset"]["failed"])
+    assert "No loop gave an EF estimate" in res.report_path.read_text()
+    assert all(r["error"] and not r["ef_pred"] for r in _rows(res.predictions_path))
