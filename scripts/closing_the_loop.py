@@ -35,9 +35,9 @@ def hard_phantom(seed: int):
 
 def dice_on(seg_weights: str, ef_weights: str, phantoms) -> float:
     from echoviewer.analysis.metrics import dice
+    from echoviewer.evaluation.phantoms import phantom_loop
     from echoviewer.pipeline.analyzer import Analyzer
     from echoviewer.pipeline.results import AnalysisSettings
-    from echoviewer.training.evaluate import phantom_loop
 
     a = Analyzer(AnalysisSettings(seg_weights=seg_weights, ef_weights=ef_weights, device="cpu"), use_cache=False)
     pred, true = [], []

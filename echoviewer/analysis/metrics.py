@@ -1,10 +1,10 @@
-"""Agreement metrics as reported by EchoNet-Dynamic (Dice pooled over pixels, MAE, RMSE, R^2)."""
+"""Agreement metrics as reported by EchoNet-Dynamic (Dice pooled over pixels, MAE, RMSE, R^2, bias)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dice", "mae", "rmse", "r2"]
+__all__ = ["dice", "mae", "rmse", "r2", "bias", "coefficient_of_determination"]
 
 
 def _stack(masks) -> np.ndarray:
@@ -54,3 +54,18 @@ def r2(pred, true) -> float:
     if len(p) < 2 or np.std(p) == 0 or np.std(t) == 0:
         return float("nan")
     return float(np.corrcoef(p, t)[0, 1] ** 2)
+
+
+def bias(pred, true) -> float:
+    """Mean of pred - true (positive: over-estimation); NaN for empty input."""
+    p, t = _pair(pred, true)
+    return float(np.mean(p - t)) if len(p) else float("nan")
+
+
+def coefficient_of_determination(pred, true) -> float:
+    """1 - SS_res / SS_tot (scikit-learn's r2_score): unlike squared Pearson r it drops with bias
+    (NaN when undefined)."""
+    p, t = _pair(pred, true)
+    if len(p) < 2 or np.std(t) == 0:
+        return float("nan")
+    return 1.0 - float(np.sum((t - p) ** 2)) / float(np.sum((t - t.mean()) ** 2))

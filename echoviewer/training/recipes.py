@@ -52,10 +52,10 @@ def _provenance(recipe, command: str, data: str, stats: dict) -> dict:
 
 
 def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log) -> dict:
+    from echoviewer.evaluation.phantoms import evaluate_phantoms
     from echoviewer.pipeline.analyzer import Analyzer
     from echoviewer.pipeline.results import AnalysisSettings
     from echoviewer.synthetic.phantom import generate_phantom
-    from echoviewer.training.evaluate import evaluate_phantoms
 
     analyzer = Analyzer(AnalysisSettings(seg_weights=str(seg_path), ef_weights=str(ef_path), device="cpu"),
                         use_cache=False)

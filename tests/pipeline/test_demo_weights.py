@@ -5,11 +5,11 @@ import pytest
 
 from echoviewer.analysis.ef_categories import paper_threshold_flag
 from echoviewer.analysis.metrics import dice
+from echoviewer.evaluation.phantoms import evaluate_phantoms, phantom_loop
 from echoviewer.models import find_weights, load_model
 from echoviewer.pipeline.analyzer import Analyzer
 from echoviewer.pipeline.results import AnalysisSettings
 from echoviewer.synthetic.phantom import generate_phantom
-from echoviewer.training.evaluate import evaluate_phantoms, phantom_loop
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from echoviewer.evaluation.phantoms import match_beats
 from echoviewer.training.augment import Augment
-from echoviewer.training.evaluate import match_beats
 
 
 def test_augment_keeps_mask_aligned_with_frame():
