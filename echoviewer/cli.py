@@ -24,6 +24,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("train", "echoviewer.commands.train"),
     ("export-corrections", "echoviewer.commands.export_corrections"),
     ("report", "echoviewer.commands.report"),
+    ("pacs", "echoviewer.commands.pacs"),
     ("demo", "echoviewer.commands.demo"),
     ("selftest", "echoviewer.commands.selftest"),
 ]
