@@ -41,6 +41,8 @@ from echoviewer.ui.correction import CorrectionController
 from echoviewer.ui.empty_state import EmptyState
 from echoviewer.ui.exports import Exports
 from echoviewer.ui.loop_view import LoopView
+from echoviewer.ui.pacs_dialog import PacsOpen
+from echoviewer.ui.pacs_send import PacsSend
 from echoviewer.ui.player import CinePlayer
 from echoviewer.ui.report_export import ReportExport
 from echoviewer.ui.settings import SettingsDialog, UiSettings, add_recent_study, open_qsettings, recent_studies
@@ -129,6 +131,7 @@ class MainWindow(QMainWindow):
         self.session.subscribe(self._on_session)
         self.exports = Exports(self, self)
         self.reports = ReportExport(self, self)
+        self.pacs_open, self.pacs_send = PacsOpen(self, self), PacsSend(self, self)
         self.act = WindowActions(self)
         self.act.update_recent()
         self.act.update()

@@ -33,7 +33,8 @@ def test_find_by_patient_date_and_modality(orthanc, tmp_path):
     assert not c.store(files_a + files_b).refused
 
     [match] = c.find_studies(StudyQuery(patient_id="FIND-A"))
-    assert (match.study_uid, match.patient_name, match.study_date, match.n_instances) == (a, "TEST^FIND-A", "20230310", 2)
+    assert (match.study_uid, match.patient_name, match.study_date, match.n_instances) == \
+        (a, "TEST^FIND-A", "20230310", 2)
     assert match.modalities == ["US"] and match.accession == "ACCFIND-A" and match.description == "Echo"
     wild = {m.study_uid for m in c.find_studies(StudyQuery(patient_id="FIND-*"))}
     assert wild == {a, b}
