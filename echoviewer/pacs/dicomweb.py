@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import TypeVar
 
 import pydicom
 import requests
+import requests.adapters
 from dicomweb_client.api import DICOMwebClient
 from pydicom.dataset import Dataset
 
@@ -47,6 +49,19 @@ _ANY_SYNTAX = (("application/dicom", "*"),)
 T = TypeVar("T")
 
 
+class _CaFileAdapter(requests.adapters.HTTPAdapter):
+    """Verifies servers against the node's CA file. (``session.verify`` would lose to
+    $REQUESTS_CA_BUNDLE, which requests lets override a session's own setting.)"""
+
+    def __init__(self, ca_file: str):
+        super().__init__()
+        self.ca_file = ca_file
+
+    def send(self, request, *args, **kwargs):
+        kwargs["verify"] = self.ca_file
+        return super().send(request, *args, **kwargs)
+
+
 class DicomwebClient:
     def __init__(self, node: Node):
         self.node = node
@@ -56,7 +71,7 @@ class DicomwebClient:
         # instance (Orthanc does when asked) makes WADO-RS three times slower
         session.headers["Accept-Encoding"] = "identity"
         if node.tls and node.ca_file:
-            session.verify = node.ca_file
+            session.mount("https://", _CaFileAdapter(node.ca_file))
         try:
             self._client = DICOMwebClient(node.dicomweb_url.strip().rstrip("/"), session=session,
                                           timeout=(node.connect_timeout, node.timeout))
@@ -72,7 +87,9 @@ class DicomwebClient:
         try:
             return fn()
         except requests.exceptions.SSLError as exc:
-            raise PacsError(f"{self.label}: TLS: {_short(exc)} (is the CA file right?)") from None
+            m = re.search(r"certificate verify failed: ([^()'\"]+)", str(exc))
+            why = f"certificate verify failed: {m.group(1).strip()}" if m else _short(exc)
+            raise PacsError(f"{self.label}: TLS: {why} (is the CA file right?)") from None
         except requests.exceptions.ConnectTimeout:
             raise PacsError(f"{self.label}: no connection within {n.connect_timeout:g} s") from None
         except requests.exceptions.ConnectionError as exc:

@@ -45,6 +45,7 @@ class OrthancServer:
     dicom_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     move_port: int = field(default_factory=free_port)  # our storage SCP, the C-MOVE destination
+    tls: dict | None = None  # make_certificates(): DICOM TLS with a certificate of our test CA
     proc: subprocess.Popen | None = None
 
     @property
@@ -81,6 +82,10 @@ class OrthancServer:
             "DicomScpTimeout": 10,
             "DicomScuTimeout": 10,
             "HttpTimeout": 10,
+            # (Orthanc 1.10 crashes with DICOM TLS and HTTPS on together: HTTPS is tested apart)
+            **({"DicomTlsEnabled": True, "DicomTlsCertificate": self.tls["cert"],
+                "DicomTlsPrivateKey": self.tls["key"], "DicomTlsTrustedCertificates": self.tls["ca"],
+                "DicomTlsRemoteCertificateRequired": False} if self.tls else {}),
         }
 
     def start(self) -> OrthancServer:
@@ -184,6 +189,23 @@ class OrthancServer:
                 "--calling-aet", OUR_AET, "--timeout", "10", "--connect-timeout", "3"]
 
 
+def make_certificates(folder: Path) -> dict:
+    """A test CA and a server certificate it signed for 127.0.0.1 (openssl); PEM paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    f = {k: str(folder / n) for k, n in (("ca", "ca.pem"), ("ca_key", "ca.key"), ("key", "server.key"),
+                                         ("csr", "server.csr"), ("cert", "server.pem"), ("ext", "san.cnf"))}
+    Path(f["ext"]).write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for cmd in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f["ca_key"], "-out", f["ca"], "-days", "2",
+         "-subj", "/CN=EchoViewer test CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", f["key"], "-out", f["csr"], "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", f["csr"], "-CA", f["ca"], "-CAkey", f["ca_key"], "-CAcreateserial", "-out", f["cert"],
+         "-days", "2", "-extfile", f["ext"]],
+    ):
+        subprocess.run(["openssl", *cmd], check=True, capture_output=True, timeout=60)
+    return f
+
+
 @pytest.fixture(scope="session")
 def orthanc(tmp_path_factory):
     if not (os.access(ORTHANC, os.X_OK) and Path(DICOMWEB_PLUGIN).is_file()):
@@ -198,11 +220,12 @@ def orthanc(tmp_path_factory):
 
 @pytest.fixture
 def make_orthanc(tmp_path):
-    """make_orthanc() -> a private, started OrthancServer (stopped at the end of the test)."""
+    """make_orthanc(tls=None) -> a private, started OrthancServer (stopped at the end of the test);
+    ``tls=make_certificates(folder)`` for DICOM TLS."""
     started: list[OrthancServer] = []
 
-    def make() -> OrthancServer:
-        s = OrthancServer(tmp_path / f"orthanc{len(started)}").start()
+    def make(tls: dict | None = None) -> OrthancServer:
+        s = OrthancServer(tmp_path / f"orthanc{len(started)}", tls=tls).start()
         started.append(s)
         return s
 
