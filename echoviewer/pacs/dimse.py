@@ -41,7 +41,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
-from pynetdicom.status import code_to_category
+from pynetdicom.status import STORAGE_SERVICE_CLASS_STATUS, code_to_category
 
 from echoviewer.pacs.model import (
     US_STORAGE_CLASSES,
@@ -75,8 +75,6 @@ _MAX_CONTEXTS = 127  # odd context IDs 1..255; one left for nothing else
 
 
 def _status_text(code: int) -> str:
-    from pynetdicom.status import STORAGE_SERVICE_CLASS_STATUS
-
     meaning = STORAGE_SERVICE_CLASS_STATUS.get(code, (code_to_category(code), ""))[1]
     return f"0x{code:04X}" + (f" {meaning}" if meaning else "")
 

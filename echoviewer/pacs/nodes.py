@@ -81,7 +81,7 @@ class Node:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Node:
-        known = {f.name: f.type for f in fields(cls)}
+        known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in known}
         node = cls(**kw)
         node.port, node.move_port = int(node.port), int(node.move_port)

@@ -88,7 +88,7 @@ def send_outputs(report: StudyReport, client: Client, progress: Progress | None 
     try:
         result = client.store(written.dicom, progress, cancel)
     except PacsError as exc:
-        raise PacsError(f"{exc}; the results are kept in {folder}") from None
+        raise type(exc)(f"{exc}; the results are kept in {folder}") from None  # Cancelled stays Cancelled
     for o in result.stored:
         o.path.unlink(missing_ok=True)
     if result.refused:

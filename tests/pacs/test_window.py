@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from echoviewer.pacs.nodes import Node, PacsSettings, load_settings, save_settings
-from tests.pacs.conftest import OUR_AET, write_secondary_capture, write_study
+from tests.pacs.conftest import OUR_AET, tiny_frames, write_secondary_capture, write_study
 from tests.ui.conftest import _themed, make_window, qsettings, wait_all_analysed  # noqa: F401  (fixtures)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -151,7 +151,8 @@ def test_an_unreachable_node_is_one_line_in_the_dialog(qtbot, window, orthanc, t
 
 
 def test_send_results_lands_in_the_same_study(qtbot, window, orthanc, tmp_path):
-    uid = seed(orthanc, tmp_path, "WIN-SEND", n_loops=2, non_us=False)
+    # a beat per loop at least (the fake analyzer's heart beats every 0.8 s): something to report
+    uid = seed(orthanc, tmp_path, "WIN-SEND", n_loops=2, non_us=False, frames=tiny_frames(5, n=48), fps=50.0)
     dlg = search(qtbot, window, "WIN-SEND")
     with qtbot.waitSignal(window.pacs_open.retrieved, timeout=30000):
         dlg.retrieve_button.click()
@@ -173,7 +174,7 @@ def test_send_results_lands_in_the_same_study(qtbot, window, orthanc, tmp_path):
 
 
 def test_results_for_a_node_that_is_down_stay_in_the_outbox(qtbot, window, orthanc, tmp_path, make_orthanc):
-    seed(orthanc, tmp_path, "WIN-DOWN", n_loops=1, non_us=False)
+    seed(orthanc, tmp_path, "WIN-DOWN", n_loops=1, non_us=False, frames=tiny_frames(6, n=48), fps=50.0)
     dlg = search(qtbot, window, "WIN-DOWN")
     with qtbot.waitSignal(window.pacs_open.retrieved, timeout=30000):
         dlg.retrieve_button.click()
