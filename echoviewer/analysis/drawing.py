@@ -6,6 +6,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+#: The LV overlay's default colour (RGB, amber: visible on grey ultrasound and unlike the red/blue
+#: of the ED/ES markers) and fill opacity: the window's setting defaults, and the reports' tracings.
+OVERLAY_COLOR: tuple[int, int, int] = (255, 196, 0)
+OVERLAY_OPACITY = 0.30
+
 
 def to_rgb(frame: np.ndarray) -> np.ndarray:
     """Any frame (grey, RGB, RGBA, any dtype) as contiguous (H,W,3) uint8."""

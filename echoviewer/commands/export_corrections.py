@@ -13,6 +13,10 @@ def register(sub) -> None:
     p.add_argument("--split", default="TRAIN", type=str.upper, choices=["TRAIN", "VAL", "TEST"])
     p.add_argument("--include-uncorrected", action="store_true",
                    help="also export loops nobody edited, with the model's tracings (marked in the audit JSON)")
+    p.add_argument("--deidentify", action="store_true",
+                   help="a research export, to leave the hospital: keyed hashes instead of names, paths and users; "
+                        "pixels outside the ultrasound region blanked; OUT_DIR must be new or empty. The key and "
+                        "the table to re-link the hashes stay in the per-user folder (keys/)")
     p.add_argument("--seg-weights", help="segmentation weights for unedited tracings (default: as `analyze`)")
     p.add_argument("--ef-weights")
     p.add_argument("--device")
@@ -34,7 +38,7 @@ def run(args) -> int:
         analyzer = Analyzer(AnalysisSettings(seg_weights=args.seg_weights, ef_weights=args.ef_weights,
                                              device=args.device))
         res = export_study(args.study, args.out_dir, analyzer.analyze, split=args.split,
-                           include_uncorrected=args.include_uncorrected,
+                           include_uncorrected=args.include_uncorrected, deidentify=args.deidentify,
                            log=lambda m: print(m, file=sys.stderr))
     except (WeightsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -46,4 +50,7 @@ def run(args) -> int:
         hint = " (add --include-uncorrected to export it)" if why == NOT_CORRECTED else ""
         print(f"skipped {path}: {why}{hint}", file=sys.stderr)
     print(f"exported {len(res.exported)} loops to {res.out_dir}", file=sys.stderr)
+    if res.relink is not None:
+        print(f"de-identified: video names are keyed hashes; the key and {res.relink.name} to re-link them "
+              f"stay on this computer in {res.relink.parent}", file=sys.stderr)
     return 0 if res.exported else 2

@@ -6,6 +6,8 @@ layout the reference loader reads, which holds one traced beat per video — and
 whose EF, ESV and EDV are that beat's, by the method of disks on those very tracings, so that a
 model trained on the folder learns labels its tracings agree with. An audit JSON beside them says
 who changed what, and which loops carry only the model's tracings (uncorrected loops included).
+With ``deidentify`` (a research export, which leaves the hospital) names, paths and users become
+keyed hashes and pixels outside the ultrasound region are blanked: ``export/deidentify.py``.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from echoviewer.dataset.echonet import (
     write_filelist,
     write_volume_tracings,
 )
+from echoviewer.export.deidentify import Deidentifier, check_empty
 from echoviewer.io.echonet_video import write_echonet_video
 from echoviewer.paths import atomic_write
 
 AUDIT_NAME = "ExportAudit.json"
 #: Why a loop without corrections is skipped unless uncorrected loops are included (the CLI adds its option).
 NOT_CORRECTED = "no corrections (uncorrected loops were not included)"
+NO_TRACED_BEAT = "no included beat with ED and ES tracings and an EF"
 
 
 @dataclass
@@ -39,6 +43,7 @@ class ExportResult:
     out_dir: Path
     exported: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    relink: Path | None = None  # de-identified exports: the local hash -> original table
 
 
 def pick_beat(values: list[BeatValues]) -> BeatValues | None:
@@ -62,14 +67,19 @@ def _unique_name(stem: str, taken: set[str]) -> str:
 
 
 def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", include_uncorrected: bool = False,
-                 user: str | None = None, log=print) -> ExportResult:
-    """``analyze(loop) -> LoopAnalysis`` supplies the model's masks for unedited phases (cached)."""
+                 user: str | None = None, log=print, deidentify: bool = False) -> ExportResult:
+    """``analyze(loop) -> LoopAnalysis`` supplies the model's masks for unedited phases (cached).
+    ``deidentify``: a research export (module docstring); its folder must be new or empty."""
     from echoviewer.io import scan_study
 
     split = split.upper()
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     out_dir = Path(out_dir)
+    deid = None
+    if deidentify:
+        check_empty(out_dir)
+        deid = Deidentifier()  # reads or makes the site's key before anything is written
     (out_dir / "Videos").mkdir(parents=True, exist_ok=True)
     scan = scan_study(study)
     res = ExportResult(out_dir)
@@ -90,16 +100,24 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
         beat = pick_beat(values)
         if (beat is None or beat.ed_tracing is None or beat.es_tracing is None  # pick_beat takes traced
                 or beat.ef is None or beat.esv is None or beat.edv is None):   # beats with volumes and an EF
-            res.skipped.append((str(loop.path), "no included beat with ED and ES tracings and an EF"))
+            res.skipped.append((str(loop.path), NO_TRACED_BEAT))
             continue
-        name = _unique_name(Path(loop.path).stem, taken)
-        grid = loop.grid_frames()
+        if deid is None:
+            name = _unique_name(Path(loop.path).stem, taken)
+            grid = loop.grid_frames()
+        else:
+            refusal = deid.refusal(loop)
+            if refusal is not None:
+                res.skipped.append((str(loop.path), refusal))
+                continue
+            name = _unique_name(deid.video_name(loop), taken)
+            grid, pixels = deid.grid_frames(loop)
         write_echonet_video(out_dir / "Videos" / f"{name}.avi", grid, loop.fps)
         # the labels of the tracings shipped, not the mean over beats whose tracings are not
         rows.append(FileListRow(name, beat.ef, beat.esv, beat.edv, grid.shape[1],
                                 grid.shape[2], float(loop.fps), len(grid), split))
         traced.append(TracedVideo(name, beat.es_frame, beat.es_tracing, beat.ed_frame, beat.ed_tracing))
-        audit_loops.append({
+        entry = {
             "file": str(loop.path), "file_name": name, "sha256": loop.content_hash(),
             "source": "corrected" if state is not None else "model (uncorrected)",
             "sidecar": None if sidecar is None else str(sidecar),
@@ -111,20 +129,27 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
                 "seg_weights": analysis.seg_info.name, "seg_sha256": analysis.seg_info.sha256,
                 "ef_weights": analysis.ef_info.name, "ef_sha256": analysis.ef_info.sha256},
             "audit": corr.audit,
-        })
+        }
+        audit_loops.append(entry if deid is None else deid.loop_entry(entry, pixels))
         res.exported.append(str(loop.path))
-        log(f"exported {loop.path} as {name} ({audit_loops[-1]['source']})")
+        log(f"exported {loop.path} as {name} ({entry['source']})")
     write_filelist(out_dir / "FileList.csv", rows)
     write_volume_tracings(out_dir / "VolumeTracings.csv", traced)
-    audit = {
-        "format": "echoviewer-export/1",
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "exported_by": user or default_user(),
-        "study": str(Path(study).resolve()),
-        "split": split,
-        "loops": audit_loops,
-        "skipped": [{"path": p, "why": w} for p, w in res.skipped],
-    }
+    exported_at = datetime.now(UTC).isoformat(timespec="seconds")
+    if deid is None:
+        audit = {
+            "format": "echoviewer-export/1",
+            "exported_at": exported_at,
+            "exported_by": user or default_user(),
+            "study": str(Path(study).resolve()),
+            "split": split,
+            "loops": audit_loops,
+            "skipped": [{"path": p, "why": w} for p, w in res.skipped],
+        }
+    else:
+        audit = deid.audit(exported_at, user or default_user(), str(Path(study).resolve()), split, audit_loops,
+                           res.skipped, known_reasons=(NOT_CORRECTED, NO_TRACED_BEAT))
+        res.relink = deid.write_relink(out_dir, exported_at)
     blob = json.dumps(audit, indent=1, default=str).encode()
     atomic_write(out_dir / AUDIT_NAME, lambda f: f.write(blob))
     return res

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from echoviewer import DEMO_LABEL
 from echoviewer.analysis.beat_lookup import beat_frames, heart_phase, next_marker
 from echoviewer.analysis.contour import contour_path
+from echoviewer.analysis.drawing import OVERLAY_COLOR, OVERLAY_OPACITY
 from echoviewer.errors import one_line
 from echoviewer.io.prefetch import FramePrefetcher
 from echoviewer.ui import icons, theme
@@ -97,8 +98,8 @@ class CinePlayer(QWidget):
         self._traced: Callable[[int], bool] | None = None
         self._cache: NativeMaskCache | None = None
         self.overlay_visible = True
-        self.overlay_color = (255, 196, 0)
-        self.overlay_opacity = 0.30
+        self.overlay_color = OVERLAY_COLOR
+        self.overlay_opacity = OVERLAY_OPACITY
         self.clock = PlaybackClock(1, 30.0)
         self.frames_shown = 0
         self.prefetch = FramePrefetcher()  # decodes the next frames while playing

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from echoviewer.analysis.drawing import OVERLAY_COLOR, OVERLAY_OPACITY
 from echoviewer.analysis.ef_categories import (
     DEFAULT_CATEGORIES,
     categories_from_json,
@@ -64,8 +65,8 @@ class UiSettings:
     mean: tuple[float, float, float] | None = None  # None = from the weights
     std: tuple[float, float, float] | None = None
     categories: list[tuple[float | None, str]] = field(default_factory=lambda: list(DEFAULT_CATEGORIES))
-    overlay_color: tuple[int, int, int] = (255, 196, 0)
-    overlay_opacity: float = 0.30
+    overlay_color: tuple[int, int, int] = OVERLAY_COLOR
+    overlay_opacity: float = OVERLAY_OPACITY
     torch_threads: int = 0  # 0 = torch's default; else torch.set_num_threads in the analysis process
     audit_user: str = ""  # the name in the corrections' audit trail; "" = the OS login name
 

@@ -122,7 +122,7 @@ def test_excludes_cover_unused_qt_and_dev_packages():
                  "PySide6.QtQuick", "PySide6.QtQml", "PySide6.QtMultimedia", "PySide6.QtPdf",
                  "PySide6.QtCharts", "PySide6.QtDataVisualization", "PySide6.QtBluetooth",
                  "PySide6.QtNetwork", "PySide6.QtSql", "PySide6.QtTest",
-                 "pytest", "hypothesis", "PyInstaller", "IPython", "matplotlib", "tkinter", "setuptools"):
+                 "pytest", "hypothesis", "PyInstaller", "IPython", "tkinter", "setuptools"):
         assert must in ex, must
 
 
@@ -135,7 +135,7 @@ def test_excludes_nothing_the_app_or_its_libraries_need():
     for needed in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtOpenGL",
                    "PySide6.QtOpenGLWidgets", "PySide6.QtSvg", "torch", "torchvision", "nvidia",
                    "nvidia.cudnn", "sympy", "scipy", "cv2", "pydicom", "pylibjpeg", "openjpeg", "rle", "gdcm",
-                   "pyqtgraph", "numpy", "PIL", "unittest"):
+                   "pyqtgraph", "numpy", "PIL", "unittest", "matplotlib", "reportlab"):
         assert not _excluded(needed, excludes), needed
 
 
