@@ -21,10 +21,51 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def user_dir() -> Path:
-    """~/.echoviewer, or $ECHOVIEWER_HOME (tests and CI point it at a temporary folder)."""
+#: The application's name in the OS's per-user folders (platformdirs).
+APP_NAME = "EchoViewer"
+#: The per-user folder of versions before 0.2, kept for the users who have one.
+LEGACY_DIR = ".echoviewer"
+
+
+def _home_override() -> Path | None:
     env = os.environ.get("ECHOVIEWER_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".echoviewer"
+    return Path(env).expanduser() if env else None
+
+
+def _legacy_dir() -> Path | None:
+    """~/.echoviewer when it exists: its weights, cache and corrections stay where they are."""
+    legacy = Path.home() / LEGACY_DIR
+    return legacy if legacy.is_dir() else None
+
+
+def user_dir() -> Path:
+    """The per-user data folder (weights, corrections kept for read-only studies, the demo study).
+
+    $ECHOVIEWER_HOME when set (tests and CI point it at a temporary folder); else ~/.echoviewer when
+    it exists (users of earlier versions keep their folder); else the OS's place for application
+    data: ~/.local/share/EchoViewer, ~/Library/Application Support/EchoViewer, %LOCALAPPDATA%\\EchoViewer.
+    """
+    import platformdirs
+
+    return _home_override() or _legacy_dir() or Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def user_cache_dir() -> Path:
+    """Where analyses are cached: ``cache`` in $ECHOVIEWER_HOME or ~/.echoviewer (as before), else
+    the OS's cache folder (~/.cache/EchoViewer, ~/Library/Caches/EchoViewer, …\\EchoViewer\\Cache)."""
+    import platformdirs
+
+    base = _home_override() or _legacy_dir()
+    return base / "cache" if base is not None else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def user_log_dir() -> Path:
+    """Where the app's log and crash files go: ``logs`` in $ECHOVIEWER_HOME, else the OS's log folder
+    (~/.local/state/EchoViewer/log, ~/Library/Logs/EchoViewer, …\\EchoViewer\\Logs)."""
+    import platformdirs
+
+    base = _home_override()
+    return base / "logs" if base is not None else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object], fsync: bool = False,

@@ -17,6 +17,6 @@ echo "== import contract (tests/import_contract.py)"
 "$PY" -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 echo "== mypy (core packages)"
-"$PY" -m mypy echoviewer/__init__.py echoviewer/paths.py echoviewer/errors.py \
+"$PY" -m mypy echoviewer/__init__.py echoviewer/paths.py echoviewer/errors.py echoviewer/applog.py \
   echoviewer/io echoviewer/analysis echoviewer/models echoviewer/dataset echoviewer/pipeline \
   echoviewer/annotations echoviewer/export echoviewer/reports echoviewer/pacs echoviewer/session echoviewer/formatting.py

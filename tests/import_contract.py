@@ -22,7 +22,8 @@ from pathlib import Path
 #: the longest matching name wins (``echoviewer`` itself is only the top-level package's
 #: ``__init__``: every module of it is named below).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("echoviewer", "echoviewer.paths", "echoviewer.errors", "echoviewer.formatting")),  # nothing of ours
+    ("foundation", ("echoviewer", "echoviewer.paths", "echoviewer.errors", "echoviewer.formatting",
+                    "echoviewer.applog")),  # nothing of ours
     ("io", ("echoviewer.io",)),                    # readers, study scanning, the native <-> 112 grid, EchoNet AVIs
     ("geometry and models", ("echoviewer.analysis", "echoviewer.models")),  # tracings, beats, EF; weights
     ("datasets and phantoms", ("echoviewer.dataset", "echoviewer.synthetic")),  # EchoNet folders; exact truth

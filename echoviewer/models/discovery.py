@@ -5,7 +5,8 @@ Search folders, in order (duplicates removed):
 1. ``$ECHOVIEWER_WEIGHTS`` (one folder, or several separated by ``os.pathsep``), when set;
 2. ``weights/`` of the app: the repository's ``weights/`` (next to the ``echoviewer`` package),
    the frozen bundle's ``sys._MEIPASS/weights`` and ``weights/`` next to a frozen executable;
-3. the per-user folder ``~/.echoviewer/weights`` (``$ECHOVIEWER_HOME/weights`` when that is set).
+3. ``weights/`` of the per-user folder (``paths.user_dir()``: ``$ECHOVIEWER_HOME``, else ``~/.echoviewer``
+   when it exists, else the OS's application-data folder).
 
 For a task, the first match wins over three passes through these folders:
 

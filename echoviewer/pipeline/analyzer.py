@@ -15,7 +15,7 @@ from echoviewer.models import load_model, pick_device
 from echoviewer.pipeline import cache as cache_mod
 from echoviewer.pipeline.feeder import GridFeeder
 from echoviewer.pipeline.inference import InferenceEngine
-from echoviewer.pipeline.preprocess import ClipSpec, clip_batch, gather_clip, normalise
+from echoviewer.pipeline.preprocess import CLIP_NOTES, ClipSpec, clip_batch, gather_clip, normalise
 from echoviewer.pipeline.results import (
     DISAGREEMENT_POINTS,
     HIGH_VARIANCE_SD,
@@ -226,12 +226,11 @@ class Analyzer:
         for k, (d, e) in enumerate(zip(ed, es), start=1):
             start, mode = self.clip.beat_clip(int(e), n, s.echonet_exact)
             beat = Beat(number=k, ed_frame=int(d), es_frame=int(e), clip_start=start, clip_mode=mode)
+            if mode != "full":
+                beat.flags.append(CLIP_NOTES[mode])
             if start is None:  # mode "dropped"
                 beat.included = False
-                beat.flags.append("clip runs past the end (dropped, as the reference does)")
             else:
-                if mode != "full":
-                    beat.flags.append(f"clip {mode}")
                 starts.append(start)
             self._seg_volumes(beat, masks, cm)
             beats.append(beat)

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from echoviewer.paths import atomic_write, user_dir
+from echoviewer.paths import atomic_write, user_cache_dir
 
-#: Bump when the pipeline's numbers change for the same inputs.
-PIPELINE_VERSION = "1"
+#: Bump when the pipeline's results change for the same inputs (numbers, or the words of its flags).
+PIPELINE_VERSION = "2"
 
 
 def cache_dir() -> Path:
-    return user_dir() / "cache"
+    return user_cache_dir()
 
 
 def make_key(*parts) -> str:

@@ -34,6 +34,14 @@ def normalise(frames_u8: np.ndarray, mean, std) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(x, -1, -3))
 
 
+#: A beat's flag about its EF clip, in words a sonographer reads (the CSV's clip_mode keeps the mode).
+CLIP_NOTES = {
+    "shifted": "EF clip moved to fit inside the loop (its end-systole is near the end of the loop)",
+    "padded": "loop shorter than one EF clip (the clip is filled out with blank frames)",
+    "dropped": "EF clip would run past the end of the loop (beat left out, as the reference does)",
+}
+
+
 @dataclass(frozen=True)
 class ClipSpec:
     """Which frames of a video make the EF model's clip for a beat."""

@@ -115,6 +115,9 @@ def _send_progress(conn, job, p) -> None:
 
 
 def _serve(conn, cancel_event, settings: AnalysisSettings, threads: int, nice: int) -> None:
+    from echoviewer.applog import child_crash_trace
+
+    child_crash_trace()  # a decoder that crashes this process leaves its trace in the app's crash file
     if nice > 0:
         _renice_all_threads(nice)
     try:

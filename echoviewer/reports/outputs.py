@@ -38,8 +38,8 @@ def check_report(report: StudyReport, dicom: bool) -> None:
         raise ReportError(f"the loops belong to different patients ({', '.join(other)} differ from the first); "
                           "report them separately")
     if dicom and not report.identity.patient_id:
-        raise ReportError("DICOM output needs a patient ID: none of the loops is DICOM, so enter one "
-                          "(--patient-id and --patient-name on the command line)")
+        raise ReportError("DICOM output needs a patient ID: none of the loops is DICOM, so enter the "
+                          "patient's ID (and name) for this report")
 
 
 def key_images(report: StudyReport) -> Iterator[tuple[np.ndarray, str]]:

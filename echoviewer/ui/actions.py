@@ -8,10 +8,12 @@ import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that modul
 
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu
 
 from echoviewer.ui.settings import clear_recent_studies, recent_studies
+from echoviewer.ui.window_level import PRESETS
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
@@ -46,6 +48,9 @@ class ActionHost(Protocol):
     def open_demo_study(self) -> None: ...
     def open_settings(self) -> None: ...
     def reanalyse(self) -> None: ...
+    def show_shortcuts(self) -> None: ...
+    def show_about(self) -> None: ...
+    def set_full_screen(self, on: bool) -> None: ...
     def close(self) -> bool: ...
     def addAction(self, action: QAction) -> None: ...
     def menuBar(self) -> QMenuBar: ...
@@ -53,14 +58,18 @@ class ActionHost(Protocol):
 
 
 class WindowActions:
-    """Every action of the review window (``win.act.<name>``); shortcuts work anywhere in it."""
+    """Every action of the review window (``win.act.<name>``); shortcuts work anywhere in it.
+
+    Shortcuts are written out (not QKeySequence.StandardKey, whose keys differ between desktops) so
+    that the README's table and Help → Keyboard shortcuts say what every platform gets; Qt reads
+    Ctrl as ⌘ on a Mac."""
 
     def __init__(self, win: ActionHost):
         self.win = win
+        self.all: list[QAction] = []  # in creation order (the shortcut sheet lists those no menu holds)
         p, c, x = win.player, win.corrector, win.exports
         add = self._add
-        self.open = add("&Open study…", lambda: win.open_study_dialog(), QKeySequence.StandardKey.Open,
-                        "Open a folder of echo loops")
+        self.open = add("&Open study…", lambda: win.open_study_dialog(), "Ctrl+O", "Open a folder of echo loops")
         self.demo = add("Open &demo study", win.open_demo_study, tip="Synthetic phantom study")
         self.open_pacs = add("Open from &PACS…", win.pacs_open.open_dialog, "Ctrl+Shift+O",
                              "Search a PACS node, retrieve a study into the local cache and open it")
@@ -74,10 +83,13 @@ class WindowActions:
         self.export_study = add("Export CSV (whole &study)…", lambda: x.export_report("study"), "Ctrl+Shift+E",
                                 "CSV report of every analysed loop")
         self.png_frame = add("Save &frame as PNG…", lambda: x.save_frame_png(),
-                             tip="The current frame with the LV overlay, at native resolution")
+                             tip="The current frame with the LV overlay, at native resolution, with its file, "
+                                 "frame and EF written under it")
+        self.copy_frame = add("&Copy frame", lambda: x.copy_frame(), "Ctrl+C",
+                              "Copy the current frame (as saved as PNG) to the clipboard")
         self.png_timeline = add("Save &timeline as PNG…", lambda: x.save_timeline_png())
-        self.settings = add("&Settings…", win.open_settings, QKeySequence.StandardKey.Preferences)
-        self.quit = add("&Quit", win.close, QKeySequence.StandardKey.Quit)
+        self.settings = add("&Settings…", win.open_settings, "Ctrl+,")
+        self.quit = add("&Quit", win.close, "Ctrl+Q")
         self.reanalyse = add("&Re-analyse study", lambda: win.reanalyse())
         self.play = add("Play", p.toggle_play, "Space", "Play / pause (Space)")
         self.prev = add("Previous frame", lambda: p.step(-1), "Left")
@@ -89,13 +101,32 @@ class WindowActions:
         self.overlay = add("LV overlay", p.set_overlay_visible, "O", "Show the LV overlay (O)", checkable=True)
         self.overlay.setChecked(True)
         self.fit = add("Fit image", p.fit, "F", "Fit the image to the view (F, or double-click)")
+        self.full_screen = add("&Full screen", win.set_full_screen, "F11", "Full screen (F11)", checkable=True)
         p.playingChanged.connect(lambda on: self.play.setText("Pause" if on else "Play"))
+
+        # window/level: display only (ui/window_level.py)
+        self.wl_group = QActionGroup(win)
+        self.wl_presets: list[QAction] = []
+        for name, wl in PRESETS:
+            a = add(name, lambda _=False, wl=wl: p.set_window_level(wl), tip=f"Window/level {wl.label()}",
+                    checkable=True)
+            self.wl_group.addAction(a)
+            self.wl_presets.append(a)
+        self.wl_reset = add("&Reset window/level", p.reset_window_level, "W",
+                            "Back to the loop's own brightness and contrast (W); right-drag on the image changes them")
+        p.windowLevelChanged.connect(self._show_window_level)
+        self._show_window_level(p.window_level)
+
+        # help
+        self.shortcuts = add("&Keyboard shortcuts", win.show_shortcuts, "F1", "Every shortcut of the window (F1 or ?)")
+        self.shortcuts.setShortcuts([QKeySequence("F1"), QKeySequence("?")])
+        self.about = add("&About EchoViewer", win.show_about, tip="Version, weights in use, third-party licences")
 
         # corrections
         self.correct = add("✎ &Correction mode", self._set_correction, "E",
                            "Correct beats and tracings (E): drag markers and points; Esc cancels", checkable=True)
         c.modeChanged.connect(self.correct.setChecked)
-        self.undo = add("&Undo", c.undo, QKeySequence.StandardKey.Undo, "Undo the last correction (Ctrl+Z)")
+        self.undo = add("&Undo", c.undo, "Ctrl+Z", "Undo the last correction (Ctrl+Z)")
         self.redo = add("&Redo", c.redo, "Ctrl+Shift+Z", "Redo (Ctrl+Shift+Z)")
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.set_ed = add("Set &ED of this beat here", lambda: c.set_frame_here("ed"), "D",
@@ -119,6 +150,8 @@ class WindowActions:
                                tip="Write the corrected loops as an EchoNet-Dynamic dataset folder")
         self._build_menus()
         self._build_toolbar()
+        self._build_image_menu()
+        p.contextMenuRequested.connect(self.popup_image_menu)
 
     def _add(self, text, slot, shortcut=None, tip=None, checkable=False) -> QAction:
         a = QAction(text, self.win)
@@ -131,7 +164,14 @@ class WindowActions:
         a.setCheckable(checkable)
         a.triggered.connect(slot)
         self.win.addAction(a)
+        self.all.append(a)
         return a
+
+    def _show_window_level(self, wl) -> None:
+        """Check the preset the display is at (none after a right-drag elsewhere)."""
+        for (_name, preset), a in zip(PRESETS, self.wl_presets):
+            a.setChecked(preset == wl)
+        self.wl_reset.setEnabled(not wl.is_default and self.win.player.loop is not None)
 
     def _set_correction(self, on: bool) -> None:
         self.win.corrector.set_active(on)
@@ -156,6 +196,8 @@ class WindowActions:
         ed.addAction(self.undo)
         ed.addAction(self.redo)
         ed.addSeparator()
+        ed.addAction(self.copy_frame)
+        ed.addSeparator()
         ed.addAction(self.correct)
         ed.addSeparator()
         for a in (self.set_ed, self.set_es, self.add_beat, self.delete_beat, self.exclude):
@@ -169,8 +211,39 @@ class WindowActions:
         v.addSeparator()
         v.addAction(self.overlay)
         v.addAction(self.fit)
+        self.wl_menu = self._window_level_menu(v)
+        v.addSeparator()
+        v.addAction(self.full_screen)
         an = mb.addMenu("&Analysis")
         an.addAction(self.reanalyse)
+        h = mb.addMenu("&Help")
+        h.addAction(self.shortcuts)
+        h.addAction(self.about)
+
+    def _window_level_menu(self, parent: QMenu, reset: bool = True) -> QMenu:
+        m = parent.addMenu("&Window/level")
+        for a in self.wl_presets:
+            m.addAction(a)
+        if reset:
+            m.addSeparator()
+            m.addAction(self.wl_reset)
+        return m
+
+    def _build_image_menu(self) -> None:
+        """The image's right-click menu: the same actions as the menus, so they agree."""
+        m = self.image_menu = QMenu(self.win)
+        m.addAction(self.overlay)
+        m.addAction(self.fit)
+        m.addSeparator()
+        m.addAction(self.png_frame)
+        m.addAction(self.copy_frame)
+        m.addSeparator()
+        self._window_level_menu(m, reset=False)
+        m.addAction(self.wl_reset)
+
+    def popup_image_menu(self, pos: QPoint) -> None:
+        if self.win.player.loop is not None:
+            self.image_menu.popup(pos)
 
     def _build_toolbar(self) -> None:
         tb = self.win.addToolBar("Main")
@@ -216,8 +289,9 @@ class WindowActions:
         has_loop = e is not None and e.loop is not None
         done = e is not None and e.analysis is not None
         for a in (self.play, self.prev, self.next, self.first, self.last, self.prev_beat, self.next_beat,
-                  self.png_frame, self.fit):
+                  self.png_frame, self.copy_frame, self.fit, *self.wl_presets):
             a.setEnabled(has_loop)
+        self.wl_reset.setEnabled(has_loop and not win.player.window_level.is_default)
         self.export_loop.setEnabled(done)
         self.png_timeline.setEnabled(done)
         self.export_study.setEnabled(any(x.analysis is not None for x in win.session))

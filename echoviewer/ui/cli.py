@@ -54,6 +54,11 @@ def run(args) -> int:
         "seg_weights": str(Path(args.seg_weights).expanduser().resolve()) if args.seg_weights else None,
         "ef_weights": str(Path(args.ef_weights).expanduser().resolve()) if args.ef_weights else None,
     }
+    from echoviewer import applog
+
+    # the log file and the crash trace first: the analysis process started next writes its crashes there too
+    applog.setup()
+    sys.excepthook = applog.log_uncaught
     factory = None
     if args.analyzer_factory:
         try:

@@ -115,6 +115,12 @@ class ExportCorrectionsDialog(QDialog):
         form.addRow("Folder", row)
         form.addRow("Split", self.split)
         form.addRow("", self.include_uncorrected)
+        self.deidentify = QCheckBox("De-identify (the export leaves the hospital): hashed names, no IDs or dates, "
+                                    "pixels outside the image blanked")
+        self.deidentify.setToolTip("The key that re-links the hashes stays on this computer; the folder must be "
+                                   "new or empty")
+        self.deidentify.toggled.connect(self._suggest_folder)
+        form.addRow("", self.deidentify)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
         self.buttons.accepted.connect(self.accept)
@@ -133,8 +139,17 @@ class ExportCorrectionsDialog(QDialog):
     def _validate(self) -> None:
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(self.folder.text().strip()))
 
-    def values(self) -> tuple[str, str, bool]:
-        return self.folder.text().strip(), self.split.currentText(), self.include_uncorrected.isChecked()
+    def _suggest_folder(self, on: bool) -> None:
+        """A de-identified export goes to a folder of its own (it must be new or empty)."""
+        text = self.folder.text().strip()
+        if on and text and not text.endswith("_deidentified"):
+            self.folder.setText(text + "_deidentified")
+        elif not on and text.endswith("_deidentified"):
+            self.folder.setText(text[: -len("_deidentified")])
+
+    def values(self) -> tuple[str, str, bool, bool]:
+        return (self.folder.text().strip(), self.split.currentText(), self.include_uncorrected.isChecked(),
+                self.deidentify.isChecked())
 
 
 def result_text(res) -> str:

@@ -1,5 +1,6 @@
 """What the window writes to disk: the CSV report (this loop or the whole study), the frame on
-screen and the timeline as PNG, and the corrected loops as an EchoNet-Dynamic dataset (in a thread)."""
+screen (with a caption band: file, frame, EF, demo label) and the timeline as PNG, and the corrected
+loops as an EchoNet-Dynamic dataset (in a thread)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressBar, QWidget
 
-from echoviewer.analysis.drawing import composite_overlay
+from echoviewer import DEMO_LABEL
+from echoviewer.analysis.drawing import CAPTION_WARN, CaptionLine, caption_band, composite_overlay
 from echoviewer.errors import one_line
-from echoviewer.session import LoopEntry, StudySession
+from echoviewer.session import LoopEntry, StudySession, loop_corrected
 from echoviewer.ui.background import Relay, run_in_thread
 from echoviewer.ui.dialogs import ExportCorrectionsDialog, result_text
 
@@ -42,6 +44,32 @@ class ExportHost(Protocol):
     def set_status(self, text: str, error: bool = False) -> None: ...
 
     def show_error(self, text: str) -> None: ...
+
+
+def beat_caption(e: LoopEntry, beats, frame: int) -> str:
+    """The beat ``frame`` lies in (ED to ES, as the window numbers it) and its EF as reported:
+    the corrected EF when the loop was corrected, else the model's. '' outside every beat."""
+    a = e.analysis
+    if a is None:
+        return ""
+    values = e.corrections.values() if e.corrections is not None else None
+    corrected = loop_corrected(values, a)
+    for b in beats:
+        if b.ed_frame <= frame <= b.es_frame:
+            if hasattr(b, "model"):  # corrections' BeatValues
+                ef, included = (b.ef if corrected else b.model.get("ef_model")), not b.excluded
+            else:
+                ef, included = b.ef_model, b.included
+            text = f"beat {b.number} of {len(beats)} · " + (f"EF {ef:.1f} %" if ef is not None else "no EF")
+            if corrected:
+                text += " (corrected)"
+            return text + ("" if included else " · excluded from the mean")
+    return ""
+
+
+def _qimage(rgb: np.ndarray) -> QImage:
+    h, w = rgb.shape[:2]
+    return QImage(np.ascontiguousarray(rgb).data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 def _report_writer():
@@ -122,9 +150,34 @@ class Exports(QObject):
         return composite_overlay(e.loop.frame(player.current), mask, settings.overlay_color,
                                  settings.overlay_opacity)
 
+    def frame_caption(self) -> list[CaptionLine]:
+        """What an exported frame says under it: file, frame (from 1; ED or ES when it is one) and time,
+        the beat's EF as reported (corrected when the loop was), a person's tracing, the demo label."""
+        e = self.host.current_entry()
+        if e is None or e.loop is None:
+            return []
+        player = self.host.player
+        f = player.current
+        phase = player.phase(f)
+        lines: list[CaptionLine] = [f"{e.name} · frame {f + 1} of {player.n_frames}"
+                                    + (f" ({phase})" if phase in ("ED", "ES") else "") + f" · {f / player.fps:.2f} s"]
+        beat = beat_caption(e, player.beats, f)
+        if beat:
+            lines.append(beat)
+        if player.overlay_visible and e.traced(f):
+            lines.append("corrected tracing (drawn by a person)")
+        if e.analysis is not None and e.analysis.demo:
+            lines.append((DEMO_LABEL, CAPTION_WARN))
+        return lines
+
+    def captioned_frame(self) -> np.ndarray | None:
+        """The current frame as exported: `frame_image` with the caption band under it."""
+        rgb = self.frame_image()
+        return None if rgb is None else caption_band(rgb, self.frame_caption())
+
     def save_frame_png(self, path: str | None = None) -> Path | None:
         e = self.host.current_entry()
-        rgb = self.frame_image()
+        rgb = self.captioned_frame()
         if rgb is None:
             return None
         if path is None:
@@ -132,13 +185,20 @@ class Exports(QObject):
             path = self._ask_path("Save frame", default, "PNG images (*.png)")
             if path is None:
                 return None
-        h, w = rgb.shape[:2]
-        img = QImage(np.ascontiguousarray(rgb).data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        if not img.save(str(path), "PNG"):
+        if not _qimage(rgb).save(str(path), "PNG"):
             self.host.show_error(f"Could not write {path}")
             return None
         self.host.set_status(f"Frame saved: {path}")
         return Path(path)
+
+    def copy_frame(self) -> bool:
+        """The current frame as `save_frame_png` writes it, on the clipboard."""
+        rgb = self.captioned_frame()
+        if rgb is None:
+            return False
+        QGuiApplication.clipboard().setImage(_qimage(rgb))
+        self.host.set_status("Frame copied to the clipboard")
+        return True
 
     # -- EchoNet dataset ------------------------------------------------------------------------------
     def open_corrections_dialog(self) -> None:
@@ -153,14 +213,15 @@ class Exports(QObject):
         def done(result: int) -> None:
             self.export_dialog = None
             if result == QDialog.DialogCode.Accepted:
-                out_dir, split, uncorrected = dlg.values()
-                self.export_corrections(out_dir, split, uncorrected)
+                out_dir, split, uncorrected, deidentify = dlg.values()
+                self.export_corrections(out_dir, split, uncorrected, deidentify)
             dlg.deleteLater()
 
         dlg.finished.connect(done)
         dlg.open()
 
-    def export_corrections(self, out_dir, split: str = "TRAIN", include_uncorrected: bool = False) -> bool:
+    def export_corrections(self, out_dir, split: str = "TRAIN", include_uncorrected: bool = False,
+                           deidentify: bool = False) -> bool:
         """Write the study's corrected loops as an EchoNet dataset (in a thread; ``exported`` at the end)."""
         host, session = self.host, self.host.session
         if session.folder is None:
@@ -216,6 +277,7 @@ class Exports(QObject):
 
             try:
                 return export_study(study, out_dir, analyze, split=split, include_uncorrected=include_uncorrected,
+                                    deidentify=deidentify,
                                     user=user, log=progress)
             finally:
                 close = getattr(state["analyzer"], "close", None)  # ends an analysis process

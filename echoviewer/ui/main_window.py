@@ -13,14 +13,16 @@ import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that modul
 
 # isort: split
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from echoviewer.applog import log, loop_ref, redact, study_ref
 from echoviewer.errors import one_line
 from echoviewer.formatting import plural
 from echoviewer.session import EventKind, LoopEntry, LoopState, SessionEvent, StudySession
@@ -40,12 +43,21 @@ from echoviewer.ui.background import freeze_startup_objects, prepare_demo_study
 from echoviewer.ui.correction import CorrectionController
 from echoviewer.ui.empty_state import EmptyState
 from echoviewer.ui.exports import Exports
+from echoviewer.ui.help import AboutDialog, ShortcutSheet, weights_in_use
 from echoviewer.ui.loop_view import LoopView
 from echoviewer.ui.pacs_dialog import PacsOpen
 from echoviewer.ui.pacs_send import PacsSend
 from echoviewer.ui.player import CinePlayer
 from echoviewer.ui.report_export import ReportExport
-from echoviewer.ui.settings import SettingsDialog, UiSettings, add_recent_study, open_qsettings, recent_studies
+from echoviewer.ui.settings import (
+    SettingsDialog,
+    UiSettings,
+    add_recent_study,
+    open_qsettings,
+    recent_studies,
+    restore_window_state,
+    save_window_state,
+)
 from echoviewer.ui.status_bar import StatusBar
 from echoviewer.ui.study_list import StudyList
 from echoviewer.ui.summary import SummaryPanel
@@ -114,6 +126,8 @@ class MainWindow(QMainWindow):
         self.summary.setMinimumWidth(300)
         self.summary.set_categories(self.settings.categories)
         self.player.frameError.connect(self.show_error)
+        self.player.frameError.connect(lambda msg: log.warning("%s: %s", loop_ref(self.current_key or "?"),
+                                                               self._redact(msg)))
         self.empty = EmptyState()
         self.empty.open_btn.clicked.connect(lambda: self.open_study_dialog())
         self.empty.demo_btn.clicked.connect(self.open_demo_study)
@@ -135,7 +149,14 @@ class MainWindow(QMainWindow):
         self.act = WindowActions(self)
         self.act.update_recent()
         self.act.update()
+        self.help_dialog: QDialog | None = None  # the shortcut sheet or the About box while open
+        self._analysis_t0: dict[str, float] = {}
+        restore_window_state(self.qsettings, self, self._splitters())
         freeze_startup_objects()
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        """The splitters whose sizes are kept between sessions, by their settings name."""
+        return {"main": self.splitter, "centre": self.centre_splitter}
 
     def _build_layout(self) -> None:
         tl_box = QWidget()
@@ -146,7 +167,7 @@ class MainWindow(QMainWindow):
         self.timeline_key.setStyleSheet(f"color:{theme.MUTED}; font-size: 9pt; padding-left: 6px;")
         tl_lay.addWidget(self.timeline_key)
         tl_lay.addWidget(self.timeline, 1)
-        centre = QSplitter(Qt.Orientation.Vertical)
+        self.centre_splitter = centre = QSplitter(Qt.Orientation.Vertical)
         centre.addWidget(self.player)
         centre.addWidget(tl_box)
         centre.setStretchFactor(0, 3)
@@ -229,6 +250,10 @@ class MainWindow(QMainWindow):
         self._load_scan(p, scan, select)
         return True
 
+    def _redact(self, text: str) -> str:
+        """``text`` for the log: the study's paths and file names replaced by references."""
+        return redact(text, (e.key for e in self.session), self.session.folder)
+
     def _load_scan(self, folder: Path, scan, select: str | None) -> None:
         self.corrector.set_active(False)
         self.worker.cancel_all()
@@ -247,6 +272,10 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         self.set_status(f"Opened {folder} — {plural(n_loops, 'loop')}"
                         + (f", {plural(n_bad, 'unreadable file')}" if n_bad else ""))
+        log.info("opened %s: %d loops, %d unreadable", study_ref(folder), n_loops, n_bad)
+        for e in self.session:
+            if not e.readable:
+                log.info("%s unreadable: %s", loop_ref(e.key), self._redact(e.message))
         first = self.session.first_key(select)
         if first is not None:
             self.select_loop(first)
@@ -276,6 +305,10 @@ class MainWindow(QMainWindow):
             self._show_entry(self.session.current)
         if ev.kind in (EventKind.SELECTED, EventKind.EDITED) and ev.key == self.current_key:
             self.status.show_save_state(self.current_entry())
+        if ev.kind == EventKind.CHANGED and ev.key is not None:
+            e = self.session.get(ev.key)
+            if e is not None:
+                self.status.follow_analysis(e)  # the same event, and number, the study list shows
 
     def _show_entry(self, e: LoopEntry) -> None:
         error = self.view.show(e)
@@ -296,15 +329,14 @@ class MainWindow(QMainWindow):
         e = self.session.started(key)
         if e is None:
             return
-        self.status.start_progress(e.name)
+        self._analysis_t0[key] = time.perf_counter()
+        log.info("analysing %s", loop_ref(key))
         if key == self.current_key:
             self.view.analysing(e)
         self.set_status(f"Analysing {e.name}…")
 
     def _on_progress(self, key: str, p) -> None:
-        e = self.session.progressed(key, p)  # masks: -> the view
-        if e is not None:
-            self.progress.setValue(e.percent)
+        self.session.progressed(key, p)  # masks: -> the view; percent: -> the list and the status bar
 
     def _on_finished(self, key: str, analysis) -> None:
         done = self.session.finished(key, analysis)
@@ -313,7 +345,9 @@ class MainWindow(QMainWindow):
         e = done.entry
         for problem in done.problems:
             self.show_error(problem)
-        self.progress.setValue(100)
+        log.info("analysed %s: %d frames, %d beats, %.1f s%s", loop_ref(key), int(analysis.n_frames),
+                 len(analysis.beats), time.perf_counter() - self._analysis_t0.pop(key, time.perf_counter()),
+                 " (demo weights)" if analysis.demo else "")
         ef = analysis.ef_mean
         self.set_status((f"{e.name}: EF {ef:.1f} %" if ef is not None else f"{e.name}: analysed (no EF)")
                         + (f" · {done.note}" if done.note else ""))
@@ -326,6 +360,7 @@ class MainWindow(QMainWindow):
         e = self.session.failed(key, message)
         if e is None:
             return
+        log.warning("analysis of %s failed: %s", loop_ref(key), self._redact(message))
         self.set_status(f"Analysis failed for {e.name}: {message}", error=True)
         if key == self.current_key:
             self.view.show_results(e)
@@ -335,7 +370,7 @@ class MainWindow(QMainWindow):
         self.session.cancelled(key)
 
     def _on_idle(self) -> None:
-        self.progress.hide()
+        self.status.hide_analysis()
         done, failed = self.session.count(LoopState.DONE), self.session.count(LoopState.FAILED)
         if len(self.session):
             self.set_status(f"Analysis complete: {plural(done, 'loop')}" + (f", {failed} failed" if failed else ""),
@@ -375,6 +410,33 @@ class MainWindow(QMainWindow):
         elif new.torch_threads != old.torch_threads:
             self.worker.reload()  # the analysis process restarts with the new thread count
 
+    # -- help, full screen ------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        self._open_help(ShortcutSheet(self.menuBar(), self.act.all, self))
+
+    def show_about(self) -> None:
+        self._open_help(AboutDialog(weights_in_use(self.session, self.settings), self))
+
+    def _open_help(self, dlg: QDialog) -> None:
+        if self.help_dialog is not None:
+            self.help_dialog.close()
+        self.help_dialog = dlg
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.finished.connect(lambda _r, d=dlg: setattr(self, "help_dialog", None) if self.help_dialog is d else None)
+        dlg.open()
+
+    def set_full_screen(self, on: bool) -> None:
+        if on and not self.isFullScreen():
+            self.showFullScreen()
+        elif not on and self.isFullScreen():
+            self.showNormal()
+
+    def changeEvent(self, ev) -> None:
+        act = getattr(self, "act", None)
+        if ev.type() == QEvent.Type.WindowStateChange and act is not None:  # also when the window manager ends it
+            act.full_screen.setChecked(self.isFullScreen())
+        super().changeEvent(ev)
+
     def reanalyse(self, settings=None) -> None:
         """Forget results and analyse every readable loop again (current loop first), with new
         analysis settings if given."""
@@ -406,5 +468,7 @@ class MainWindow(QMainWindow):
         self.bridge.shutdown()
 
     def closeEvent(self, ev: QCloseEvent) -> None:
+        save_window_state(self.qsettings, self, self._splitters())
         self.shutdown()
+        log.info("window closed")
         super().closeEvent(ev)

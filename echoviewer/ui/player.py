@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,6 +34,8 @@ from echoviewer.ui import icons, theme
 from echoviewer.ui.editor import TracingEditor
 from echoviewer.ui.overlay import NativeMaskCache, overlay_rgba
 from echoviewer.ui.playback import PlaybackClock
+from echoviewer.ui.window_level import DEFAULT as DEFAULT_WL
+from echoviewer.ui.window_level import WindowLevel
 
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
 #: Frames decoded ahead of the playhead while playing (a few: the loop's cache is bounded).
@@ -57,6 +59,33 @@ class ScrubSlider(QSlider):
             self._acc -= steps * 120
             self.setValue(self.value() + steps)
         ev.accept()
+
+
+class _CineViewBox(pg.ViewBox):
+    """The image's view box: left-drag pans, the wheel zooms (pyqtgraph's), right-drag sets the
+    window/level and a right-click without a drag asks for the context menu. A right-click on a
+    tracing point in correction mode never gets here: the tracing editor takes it."""
+
+    #: right-drag moved by (dx, dy) screen pixels since the last report
+    windowLevelDragged = Signal(float, float)
+    #: right-click without a drag, at this global screen position
+    contextRequested = Signal(QPoint)
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        if ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            d = ev.screenPos() - ev.lastScreenPos()
+            if d.x() or d.y():
+                self.windowLevelDragged.emit(float(d.x()), float(d.y()))
+            return
+        super().mouseDragEvent(ev, axis)
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            self.contextRequested.emit(ev.screenPos().toPoint())
+            return
+        super().mouseClickEvent(ev)
 
 
 class _CineView(pg.GraphicsView):
@@ -83,6 +112,10 @@ class CinePlayer(QWidget):
     playingChanged = Signal(bool)
     #: A frame could not be decoded: one-line message (playback pauses; the app carries on).
     frameError = Signal(str)
+    #: The display's window/level changed (a WindowLevel).
+    windowLevelChanged = Signal(object)
+    #: Right-click on the image (not on a tracing point): global position for a context menu.
+    contextMenuRequested = Signal(QPoint)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -100,6 +133,7 @@ class CinePlayer(QWidget):
         self.overlay_visible = True
         self.overlay_color = OVERLAY_COLOR
         self.overlay_opacity = OVERLAY_OPACITY
+        self.window_level: WindowLevel = DEFAULT_WL  # display only: see window_level.py
         self.clock = PlaybackClock(1, 30.0)
         self.frames_shown = 0
         self.prefetch = FramePrefetcher()  # decodes the next frames while playing
@@ -112,7 +146,9 @@ class CinePlayer(QWidget):
         # view
         self.view = _CineView(background=theme.BASE)
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.vb = _CineViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.vb.windowLevelDragged.connect(lambda dx, dy: self.set_window_level(self.window_level.dragged(dx, dy)))
+        self.vb.contextRequested.connect(self.contextMenuRequested)
         self.vb.setDefaultPadding(0.01)
         self.view.setCentralItem(self.vb)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -160,8 +196,9 @@ class CinePlayer(QWidget):
         header.setContentsMargins(4, 0, 4, 0)
         header.setSpacing(10)
         header.addWidget(self.phase_label)
-        header.addWidget(self.info_label)
-        header.addStretch(1)
+        # the label takes the free width (a stretch beside it would take all of it: an Ignored
+        # label then gets none and the info line disappears)
+        header.addWidget(self.info_label, 1)
         header.addWidget(self.mode_label)
         header.addWidget(self.demo_label)
         self.header = QWidget()
@@ -309,6 +346,26 @@ class CinePlayer(QWidget):
         self.overlay_opacity = float(opacity)
         self._render()
 
+    def set_window_level(self, wl: WindowLevel) -> None:
+        """How grey values map to the screen (display only: the frames are never changed)."""
+        if wl == self.window_level:
+            return
+        self.window_level = wl
+        if self.image.image is not None:
+            self.image.setLevels(self._levels(self.image.image))
+        self._update_labels()
+        self.windowLevelChanged.emit(wl)
+
+    def reset_window_level(self) -> None:
+        self.set_window_level(DEFAULT_WL)
+
+    def _levels(self, img: np.ndarray):
+        # None for 8-bit frames at the default: with (0, 255) pyqtgraph rescales every RGB frame to
+        # the same values (0.8 ms a frame)
+        if self.window_level.is_default:
+            return None if img.dtype == np.uint8 else (0, 255)
+        return self.window_level.levels()
+
     def fit(self) -> None:
         if self.loop is not None:
             self.vb.setRange(xRange=(0, self.loop.width), yRange=(0, self.loop.height), padding=0.01)
@@ -397,6 +454,7 @@ class CinePlayer(QWidget):
             now = time.perf_counter()
             self.clock.reset(now, self.current)
             self._timer.start(int(round(self.clock.first_delay(now) * 1000)))
+        self._update_labels()  # the info line says the speed now, not on the next frame
 
     def _tick(self) -> None:
         if not self._playing:
@@ -442,9 +500,7 @@ class CinePlayer(QWidget):
             self.pause()
             img = np.zeros((int(self.loop.height), int(self.loop.width)), np.uint8)
             self.frameError.emit(f"frame {i + 1}: {one_line(str(exc))}")
-        # levels=None for 8-bit frames: with (0, 255) pyqtgraph rescales every RGB frame to the
-        # same values (0.8 ms a frame)
-        self.image.setImage(img, autoLevels=False, levels=None if img.dtype == np.uint8 else (0, 255))
+        self.image.setImage(img, autoLevels=False, levels=self._levels(img))
         mask = self.native_mask(i) if self.overlay_visible and not self.overlay_suppressed else None
         if mask is not None:
             self.overlay.setImage(overlay_rgba(mask, self.overlay_color, self.overlay_opacity), autoLevels=False)
@@ -465,6 +521,8 @@ class CinePlayer(QWidget):
         self._update_labels()
 
     def _update_labels(self) -> None:
+        if self.loop is None or self.current < 0:
+            return
         i = self.current
         t = i / self.fps
         phase = self.phase(i)
@@ -495,6 +553,8 @@ class CinePlayer(QWidget):
         parts.append(f"{self.fps:.0f} fps · {self.speed:g}×")
         if not self.overlay_visible:
             parts.append("overlay off (O)")
+        if not self.window_level.is_default:
+            parts.append(f"{self.window_level.label()} (W resets)")
         self.info_label.setText("   ·   ".join(parts))
 
     def _set_enabled(self, on: bool) -> None:

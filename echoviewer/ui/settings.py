@@ -9,7 +9,7 @@ import echoviewer.ui.qtcompat  # noqa: F401  (before any Qt call: see that modul
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMessageBox,
     QPushButton,
     QSlider,
     QSpinBox,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -168,6 +170,32 @@ def add_recent_study(qs: QSettings, path: str) -> list[str]:
 def clear_recent_studies(qs: QSettings) -> None:
     qs.setValue("recent/studies", [])
     qs.sync()
+
+
+def save_window_state(qs: QSettings, win: QMainWindow, splitters: dict[str, QSplitter]) -> None:
+    """The window's size and place (and full screen / maximised), its toolbar and splitter sizes."""
+    qs.setValue("window/geometry", win.saveGeometry())
+    qs.setValue("window/state", win.saveState())
+    for name, sp in splitters.items():
+        qs.setValue(f"window/splitter_{name}", sp.saveState())
+    qs.sync()
+
+
+def restore_window_state(qs: QSettings, win: QMainWindow, splitters: dict[str, QSplitter]) -> bool:
+    """What `save_window_state` kept, if anything (False: nothing kept, the window keeps its defaults).
+    A geometry that no longer fits the screens is moved onto one by Qt."""
+    geometry = qs.value("window/geometry")
+    if not isinstance(geometry, QByteArray) or geometry.isEmpty():
+        return False
+    win.restoreGeometry(geometry)
+    state = qs.value("window/state")
+    if isinstance(state, QByteArray):
+        win.restoreState(state)
+    for name, sp in splitters.items():
+        kept = qs.value(f"window/splitter_{name}")
+        if isinstance(kept, QByteArray):
+            sp.restoreState(kept)
+    return True
 
 
 # -- dialog ------------------------------------------------------------------------------------

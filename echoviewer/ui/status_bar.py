@@ -1,5 +1,5 @@
-"""The window's status bar: one message (errors in red), the analysis or export progress, how the
-corrections of the loop on screen were saved, and the weights its results came from."""
+"""The window's status bar: one message (errors in red), the analysis progress, an export's progress,
+how the corrections of the loop on screen were saved, and the weights its results came from."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from echoviewer import DEMO_LABEL
 from echoviewer.errors import one_line
-from echoviewer.session import LoopEntry, SaveResult
+from echoviewer.session import LoopEntry, LoopState, SaveResult
 from echoviewer.ui import theme
 
 
@@ -33,13 +33,21 @@ class StatusBar:
     def __init__(self, bar: QStatusBar):
         self.bar = bar
         self.status_label = QLabel("")
-        self.progress = QProgressBar()
-        self.progress.setFixedWidth(220)
+        # The loop being analysed, drawn from its LoopEntry (the percent the study list shows), and
+        # apart from the bar of an export or report, which sets its own range and text.
+        self.analysis_bar = QProgressBar()
+        self.analysis_bar.setFixedWidth(220)
+        self.analysis_bar.setRange(0, 100)
+        self.analysis_bar.hide()
+        self.analysis_key: str | None = None
+        self.progress = QProgressBar()  # exports and reports (ExportHost.progress)
+        self.progress.setFixedWidth(180)
         self.progress.setRange(0, 100)
         self.progress.hide()
         self.weights_label = QLabel("")
         self.save_label = QLabel("")  # corrections: saved / saved to the per-user folder / not saved
         bar.addWidget(self.status_label, 1)
+        bar.addPermanentWidget(self.analysis_bar)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.save_label)
         bar.addPermanentWidget(self.weights_label)
@@ -72,8 +80,21 @@ class StatusBar:
         self.weights_label.setText(f"{analysis.device} · {getattr(analysis.seg_info, 'name', '?')}"
                                    + (f" · {DEMO_LABEL}" if analysis.demo else ""))
 
-    def start_progress(self, label: str) -> None:
-        """A loop's analysis starts: the bar shows its name and percent."""
-        self.progress.setValue(0)
-        self.progress.setFormat(f"{label}  %p%")
-        self.progress.show()
+    def follow_analysis(self, e: LoopEntry) -> None:
+        """An entry changed: the bar shows the loop being analysed with its ``percent``, the very
+        number its row in the study list shows; it stays on a finished loop until the next starts."""
+        if e.state == LoopState.ANALYSING:
+            self.analysis_key = e.key
+        elif e.key != self.analysis_key:
+            return
+        elif e.state != LoopState.DONE:  # cancelled (queued again), failed or reset
+            self.hide_analysis()
+            return
+        self.analysis_bar.setValue(e.percent)
+        self.analysis_bar.setFormat(f"{e.name}  {e.percent} %")
+        self.analysis_bar.setToolTip(f"Analysing {e.name}: {e.percent} %")
+        self.analysis_bar.show()
+
+    def hide_analysis(self) -> None:
+        self.analysis_key = None
+        self.analysis_bar.hide()

@@ -144,7 +144,11 @@ class SummaryPanel(QFrame):
         self.beats.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.beats.setShowGrid(False)
         hh = self.beats.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # each column as wide as its longest value ("111–131" whole, never "111–…"); the last takes
+        # what is left, and a panel too narrow for them all scrolls rather than cuts
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setStretchLastSection(True)
+        self.beats.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.beats.verticalHeader().setDefaultSectionSize(22)
         self.beats.cellClicked.connect(self._beat_clicked)
         self.beats.setMinimumHeight(90)
@@ -345,8 +349,9 @@ class SummaryPanel(QFrame):
             it = QTableWidgetItem(text)
             it.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             it.setData(Qt.ItemDataRole.UserRole, ed_frame)
-            if tip:
-                it.setToolTip(tip)
+            header = self.beats.horizontalHeaderItem(c)
+            # the value in full, with what it is (also when a narrow panel has to scroll it)
+            it.setToolTip("\n".join(x for x in (f"{header.text() if header else ''}: {text}", tip) if x))
             if color:
                 it.setForeground(QColor(color))
             self.beats.setItem(r, c, it)

@@ -41,6 +41,15 @@ def _cached(*items):
     return items[0]
 
 
+class EfAxis(pg.AxisItem):
+    """The beat-EF axis: ticks only where an EF can be (0-100 %). Its view reaches below 0 so the
+    EF points sit above the area curve; the axis must not read -10 % there."""
+
+    def tickValues(self, minVal, maxVal, size):
+        return [(spacing, [v for v in values if 0 <= v <= 100])
+                for spacing, values in super().tickValues(minVal, maxVal, size)]
+
+
 def _brush(color: str, alpha: int = 255):
     c = QColor(color)
     c.setAlpha(alpha)
@@ -56,7 +65,7 @@ class TimelineWidget(pg.PlotWidget):
     markerMoved = Signal(int, str, int)  # drag released on another frame
 
     def __init__(self, parent=None):
-        super().__init__(parent, background=theme.BASE)
+        super().__init__(parent, background=theme.BASE, axisItems={"right": EfAxis("right")})
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.fps = 30.0
         self.n_frames = 0
@@ -166,10 +175,17 @@ class TimelineWidget(pg.PlotWidget):
             self.placeholder.setPos((vr[0][0] + vr[0][1]) / 2, (vr[1][0] + vr[1][1]) / 2)
 
     def set_loop(self, n_frames: int, fps: float) -> None:
+        """Another loop: empty axes of its duration (none of the previous loop's ranges or units
+        stay while it is analysed)."""
         self.n_frames = int(n_frames)
         self.fps = float(fps) if fps and fps > 0 else 30.0
         self.clear_loop()
-        self.getPlotItem().setXRange(0, max(self.n_frames - 1, 1) / self.fps, padding=0.01)
+        pi = self.getPlotItem()
+        pi.setXRange(0, max(self.n_frames - 1, 1) / self.fps, padding=0.01)
+        pi.setYRange(0, 1, padding=0)
+        if pi.getAxis("left").labelText != "LV area":
+            pi.setLabel("left", "LV area")
+        self.ef_vb.setYRange(0, 100, padding=0)
 
     def _area_scale(self, cm_per_pixel_grid: float | None) -> tuple[float, str]:
         if cm_per_pixel_grid:

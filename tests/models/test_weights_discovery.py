@@ -55,7 +55,11 @@ def test_default_dirs(monkeypatch, tmp_path):
     monkeypatch.delenv("ECHOVIEWER_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("USERPROFILE", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     repo_weights = Path(echoviewer.__file__).resolve().parent.parent / "weights"
+    if sys.platform.startswith("linux"):  # no ~/.echoviewer: the OS's application-data folder
+        assert search_dirs() == [repo_weights, tmp_path / "xdg-data" / "EchoViewer" / "weights"]
+    (tmp_path / ".echoviewer").mkdir()  # a user of an earlier version keeps their folder
     assert search_dirs() == [repo_weights, tmp_path / ".echoviewer" / "weights"]
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
     dirs = search_dirs()

@@ -69,6 +69,9 @@ class FakeLoop:
         f[:, : (i % self.width)] += 10
         return f
 
+    def iter_frames(self):
+        return (self.frame(i) for i in range(self.n_frames))
+
     def grid_frames(self) -> np.ndarray:
         return np.stack([np.repeat(self.transform.warp_to_grid(self.frame(i))[:, :, None], 3, 2)
                          for i in range(self.n_frames)])

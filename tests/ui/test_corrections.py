@@ -569,7 +569,11 @@ def test_export_corrections(win, qtbot, tmp_path, monkeypatch, study_dir):
     qtbot.addWidget(dlg)
     dlg.split.setCurrentText("VAL")
     dlg.include_uncorrected.setChecked(True)
-    assert dlg.values() == (str(tmp_path / "x"), "VAL", True)
+    assert dlg.values() == (str(tmp_path / "x"), "VAL", True, False)
+    dlg.deidentify.setChecked(True)  # a de-identified export gets a folder of its own
+    assert dlg.values() == (str(tmp_path / "x_deidentified"), "VAL", True, True)
+    dlg.deidentify.setChecked(False)
+    assert dlg.folder.text() == str(tmp_path / "x")
     dlg.folder.setText("  ")
     assert not dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()  # no folder, no export
     # File > Export corrections…, then Cancel: nothing is written
@@ -603,6 +607,21 @@ def test_export_corrections(win, qtbot, tmp_path, monkeypatch, study_dir):
     assert audit["loops"][0]["audit"][0]["action"] == "move_es"
     assert "Exported 1 loop" in win.status_label.text()
     assert win.exports.message_box is not None and "Skipped 1" in win.exports.message_box.text()
+    # and de-identified: hashed names, no file or folder name in any exported file
+    win.act.export_corr.trigger()
+    dlg = win.exports.export_dialog
+    dlg.folder.setText(str(tmp_path / "research"))
+    dlg.deidentify.setChecked(True)
+    with qtbot.waitSignal(win.exports.exported, timeout=20000) as sig:
+        qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), L)
+    out = tmp_path / "research_deidentified"
+    assert not isinstance(sig.args[0], str), sig.args[0]
+    assert sig.args[0].out_dir == out
+    videos = [p.name for p in (out / "Videos").iterdir()]
+    assert len(videos) == 1 and videos[0].startswith("EV_")
+    for f in out.rglob("*"):
+        if f.is_file():
+            assert b"a4c_0" not in f.read_bytes() and str(study_dir).encode() not in f.read_bytes(), f
 
 
 # -- the controller's interface ---------------------------------------------------------------------

@@ -266,7 +266,8 @@ def test_exports(opened, tmp_path):
     png = win.exports.save_frame_png(str(tmp_path / "frame.png"))
     img = QImage(str(png))
     lp = loops[0]
-    assert (img.width(), img.height()) == (lp.width, lp.height)
+    # native resolution, with the caption band added under the frame (the frame's pixels untouched)
+    assert img.width() == lp.width and img.height() > lp.height
     mask = lp.transform.mask_to_native(a.masks[20], (lp.height, lp.width))
     ys, xs = np.nonzero(mask)
     cy, cx = int(ys.mean()), int(xs.mean())
