@@ -8,6 +8,12 @@ A beat holds its ED and ES frames, whether it is excluded (with a reason), where
 ("model" or "user") and, per phase, an optional edited tracing: a closed contour plus the long
 axis (apex and mitral-annulus midpoint). A phase without an edited tracing uses the model's mask
 of that frame.
+
+Measurements (calipers, ``state["measurements"]``, absent from files written before them) are
+the exception to the 112 grid: each is stored in the loop's *native* pixels (frame index, points
+with pixel centres at integer coordinates) with the native pixel spacing it was measured with
+(``cm_per_pixel``, None when the loop is not calibrated), so its value (`analysis.calipers`) needs
+neither the loop nor its grid transform and does not change if the grid mapping ever does.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from echoviewer.analysis.beat_summary import BeatFigures, BeatSummary, summarise_beats
+from echoviewer.analysis.calipers import Measured, check_points, measure
 from echoviewer.analysis.tracing import Tracing, ef_from_volumes, tracing_from_contour, tracing_from_mask
 
 FORMAT = "echoviewer-corrections/1"
@@ -80,6 +87,7 @@ class Corrections:
         self.analysis = analysis
         self.user = user or default_user()
         self.state = state if state is not None else self._initial_state(analysis)
+        self.state.setdefault("measurements", [])  # files from before calipers have none
         self._undo: list[dict] = []
         self._redo: list[dict] = []
         self.listeners: list = []  # called with (self, action) after each completed edit, undo and redo
@@ -108,7 +116,7 @@ class Corrections:
                 "ef_weights": analysis.ef_info.name, "ef_sha256": analysis.ef_info.sha256,
                 "demo": analysis.demo, "ef_mean": analysis.ef_mean, "ef_sd": analysis.ef_sd,
             }
-        return {"format": FORMAT, "loop": {}, "model": model, "beats": beats, "audit": []}
+        return {"format": FORMAT, "loop": {}, "model": model, "beats": beats, "audit": [], "measurements": []}
 
     # -- queries ------------------------------------------------------------------------------
     @property
@@ -122,6 +130,22 @@ class Corrections:
     @property
     def has_edits(self) -> bool:
         return bool(self.state["audit"])
+
+    @property
+    def measurements(self) -> list[dict]:
+        """Calipers: {"id", "kind", "frame", "points" (native px), "cm_per_pixel", "user", "time"}."""
+        return self.state["measurements"]
+
+    def measurement(self, measurement_id: int) -> dict:
+        for m in self.measurements:
+            if m["id"] == measurement_id:
+                return m
+        raise KeyError(f"no measurement {measurement_id}")
+
+    @staticmethod
+    def value_of(m: dict) -> Measured:
+        """A measurement's value: cm / cm² / mL when it was measured calibrated, px / px² / px³ otherwise."""
+        return measure(m["kind"], m["points"], m.get("cm_per_pixel"))
 
     def beat(self, beat_id: int) -> dict:
         for b in self.beats:
@@ -286,6 +310,29 @@ class Corrections:
         b = self.beat(beat_id)
         self._edit(f"trace_{phase}", beat_id, lambda: b["tracings"].__setitem__(phase, t),
                    frame=b[f"{phase}_frame"], points=len(contour))
+
+    def add_measurement(self, kind: str, frame: int, points, cm_per_pixel: float | None = None) -> int:
+        """A caliper on ``frame``: ``points`` in native pixels, ``cm_per_pixel`` the loop's native
+        spacing (None: uncalibrated). Returns its id; ids are never reused, even after an undo."""
+        pts = check_points(kind, points)
+        frame = self._check_frame(frame)
+        cm = float(cm_per_pixel) if cm_per_pixel else None
+        used = [m["id"] for m in self.measurements] + [a.get("measurement", 0) for a in self.audit
+                                                        if a.get("action") == "add_measurement"]
+        new_id = max(used, default=0) + 1
+        value = measure(kind, pts, cm)
+        if not value.value > 0:
+            raise ValueError(f"this {kind} measures nothing: place the points apart")
+        rec = {"id": new_id, "kind": kind, "frame": frame, "points": pts.round(3).tolist(), "cm_per_pixel": cm,
+               "user": self.user, "time": _now()}
+        self._edit("add_measurement", None, lambda: self.measurements.append(rec), measurement=new_id, kind=kind,
+                   frame=frame, value=round(value.value, 4), unit=value.unit)
+        return new_id
+
+    def delete_measurement(self, measurement_id: int) -> None:
+        m = self.measurement(measurement_id)
+        self._edit("delete_measurement", None, lambda: self.measurements.remove(m), measurement=measurement_id,
+                   kind=m["kind"], frame=m["frame"])
 
     def undo(self) -> bool:
         if not self._undo:

@@ -225,7 +225,7 @@ class Deidentifier:
         for (kind, original), digest in self._seen.items():
             w.writerow([digest, kind, original, str(Path(out_dir).resolve()), exported_at])
         blob = old + buf.getvalue().encode()
-        atomic_write(path, lambda f: f.write(blob))  # a temporary file made 0600, renamed
+        atomic_write(path, lambda f: f.write(blob), mode=0o600)  # private: it re-links the pseudonyms
         return path
 
 

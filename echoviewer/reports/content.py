@@ -16,6 +16,7 @@ from typing import Any
 
 from echoviewer import DEMO_LABEL, __version__
 from echoviewer.analysis.beat_summary import BeatSummary
+from echoviewer.analysis.calipers import NAMES
 from echoviewer.analysis.ef_categories import ef_category, paper_threshold_flag
 from echoviewer.annotations.model import Corrections
 from echoviewer.annotations.reconcile import BeatPair, loop_corrected, reconcile
@@ -67,6 +68,20 @@ class Review:
     edits: int
 
 
+@dataclass(frozen=True)
+class MeasurementLine:
+    """A caliper a person placed on the loop (``Corrections.measurements``), as a report lists it."""
+
+    kind: str  # "distance", "area" or "volume" (analysis.calipers.KINDS)
+    name: str  # in words: "Distance", "Area", "LV volume (disks)"
+    frame: int  # 0-based index (add 1 to show it)
+    value: float
+    unit: str  # cm, cm², mL when the loop was calibrated; px, px², px³ otherwise
+    text: str  # value and unit as shown in the window, e.g. "4.25 cm"
+    user: str  # who measured it and when (ISO), from the audit trail
+    time: str
+
+
 @dataclass
 class LoopReport:
     name: str
@@ -79,6 +94,7 @@ class LoopReport:
     model: BeatSummary  # the model's figures
     reviewed: BeatSummary | None  # the corrected figures (None: not corrected)
     reviews: list[Review] = field(default_factory=list)
+    measurements: list[MeasurementLine] = field(default_factory=list)
 
     @property
     def summary(self) -> BeatSummary:
@@ -164,6 +180,22 @@ def _reviews(corrections: Corrections | None) -> list[Review]:
     return [Review(user, min(times), max(times), len(times)) for user, times in by_user.items()]
 
 
+def _measurements(corrections: Corrections | None) -> list[MeasurementLine]:
+    """The loop's calipers by frame, then in the order made; who and when from the audit entry that
+    added each (the measurement's own record when the audit lacks it)."""
+    if corrections is None:
+        return []
+    added = {a.get("measurement"): a for a in corrections.audit if a.get("action") == "add_measurement"}
+    out = []
+    for m in sorted(corrections.measurements, key=lambda m: (m["frame"], m["id"])):
+        v = Corrections.value_of(m)
+        who = added.get(m["id"], m)
+        out.append(MeasurementLine(kind=m["kind"], name=NAMES[m["kind"]], frame=int(m["frame"]), value=v.value,
+                                   unit=v.unit, text=v.text(), user=str(who.get("user", "")),
+                                   time=str(who.get("time", ""))))
+    return out
+
+
 def _line(n: int, pair: BeatPair, corrected_loop: bool, uid: str) -> BeatLine:
     m, v = pair.model, pair.values
     ed = v.ed_frame if v is not None else m.ed_frame
@@ -208,7 +240,7 @@ def loop_report(name: str, analysis: Any, corrections: Corrections | None = None
     reviewed = corrections.summary() if corrected and corrections is not None else None
     return LoopReport(name=name, path=str(analysis.path), identity=ident, analysis=analysis, loop=loop,
                       corrected=corrected, beats=beats, model=analysis.summary, reviewed=reviewed,
-                      reviews=_reviews(corrections) if corrected else [])
+                      reviews=_reviews(corrections) if corrected else [], measurements=_measurements(corrections))
 
 
 def study_identity(loops: Iterable[LoopReport], entered: Identity | None = None) -> Identity:

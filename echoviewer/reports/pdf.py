@@ -442,6 +442,22 @@ def _beat_table(lr: LoopReport, width: float) -> Table:
     return t
 
 
+def _measurements_block(lr: LoopReport, width: float, tz: Any) -> list[Flowable]:
+    """"Measurements by hand": the calipers placed on the loop (none: nothing)."""
+    if not lr.measurements:
+        return []
+    rows: list[list[Any]] = [[_t(h, "head_cell") for h in ("Measurement", "Frame", "Value", "Measured by")]]
+    rows += [[_t(m.name, "cell"), _t(str(m.frame + 1), "cell"), _t(m.text, "cell_bold"),
+              _t(f"{m.user or 'unknown user'}, {_iso(m.time, tz)}", "cell")] for m in lr.measurements]
+    t = Table(rows, colWidths=[w * width for w in (0.26, 0.1, 0.18, 0.46)], repeatRows=1, hAlign="LEFT")
+    t.setStyle(ps.grid_table_style(1, n_rows=len(rows) - 1))
+    calibrated = any(m.unit in ("cm", "cm²", "mL") for m in lr.measurements)
+    note = ("Placed by hand on the frame named; cm, cm² and mL from the loop's pixel spacing, volumes by the "
+            "method of disks (20 disks) on the traced outline." if calibrated
+            else "Placed by hand on the frame named; in pixels: the source gives no pixel spacing.")
+    return [Spacer(1, 2.5 * mm), _p("Measurements by hand", "h2"), t, Spacer(1, 1 * mm), _t(note, "small")]
+
+
 def _loop_section(lr: LoopReport, n: int, count: int, width: float, tz: Any,
                   tail: Sequence[Flowable] = ()) -> list[Flowable]:
     """A loop's flowables; ``tail`` stays on the page of its beat table (the sign-off after the last
@@ -456,7 +472,8 @@ def _loop_section(lr: LoopReport, n: int, count: int, width: float, tz: Any,
         Spacer(1, 3 * mm),
         KeepTogether(_key_images(lr, width)),
         KeepTogether([_p("Beat-by-beat EF", "h2"), _timeline(lr, width)]),
-        KeepTogether([Spacer(1, 1 * mm), _beat_table(lr, width), Spacer(1, 1.2 * mm), _t(notes, "small"), *tail]),
+        KeepTogether([Spacer(1, 1 * mm), _beat_table(lr, width), Spacer(1, 1.2 * mm), _t(notes, "small"),
+                      *_measurements_block(lr, width, tz), *tail]),
     ]
 
 

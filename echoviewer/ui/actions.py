@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenuBar, QToolBar
 
     from echoviewer.session import LoopEntry, StudySession
+    from echoviewer.ui.calipers import CaliperController
     from echoviewer.ui.correction import CorrectionController
     from echoviewer.ui.empty_state import EmptyState
     from echoviewer.ui.exports import Exports
@@ -35,6 +36,7 @@ class ActionHost(Protocol):
     session: StudySession
     player: CinePlayer
     corrector: CorrectionController
+    calipers: CaliperController
     exports: Exports
     reports: ReportExport
     pacs_open: PacsOpen
@@ -67,7 +69,7 @@ class WindowActions:
     def __init__(self, win: ActionHost):
         self.win = win
         self.all: list[QAction] = []  # in creation order (the shortcut sheet lists those no menu holds)
-        p, c, x = win.player, win.corrector, win.exports
+        p, c, x, m = win.player, win.corrector, win.exports, win.calipers
         add = self._add
         self.open = add("&Open study…", lambda: win.open_study_dialog(), "Ctrl+O", "Open a folder of echo loops")
         self.demo = add("Open &demo study", win.open_demo_study, tip="Synthetic phantom study")
@@ -141,11 +143,22 @@ class WindowActions:
                            "Leave the current beat out of the average, with a reason; X again includes it")
         self.redraw = add("&Redraw the tracing", c.start_redraw, "R",
                           "Draw this frame's LV outline from scratch: click points, Enter closes (R)")
-        self.finish = add("Close the redrawn tracing", c.finish_redraw, "Return")
+        self.finish = add("Close the redrawn tracing, area or LV trace", lambda: m.finish() or c.finish_redraw(),
+                          "Return")
         self.finish.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
         self.delete_point = add("Delete the point under the mouse", c.delete_point, "Del")
         self.delete_point.setShortcuts([QKeySequence("Del"), QKeySequence("Backspace")])
-        self.cancel = add("Cancel the edit in progress", c.cancel, "Esc")
+        self.cancel = add("Cancel the edit or measurement in progress", lambda: m.cancel() or c.cancel(), "Esc")
+        # calipers (ui/calipers.py): saved with the corrections, listed in the reports
+        self.measure_distance = add("Measure &distance", lambda: m.start("distance"), "M",
+                                    "Caliper: click two points on the image (M); Esc cancels")
+        self.measure_area = add("Measure &area", lambda: m.start("area"), "Shift+M",
+                                "Click points round an area; Enter or double-click closes it (Shift+M)")
+        self.measure_volume = add("&Trace LV volume", lambda: m.start("volume"), "T",
+                                  "Click from one mitral hinge round the apex to the other; Enter closes: "
+                                  "volume by the method of disks (T)")
+        self.delete_measurement = add("D&elete measurement", lambda: m.delete(),
+                                      tip="The measurement selected in the list, else the last one on this frame")
         self.export_corr = add("Export &corrections…", x.open_corrections_dialog,
                                tip="Write the corrected loops as an EchoNet-Dynamic dataset folder")
         self._build_menus()
@@ -214,6 +227,11 @@ class WindowActions:
         self.wl_menu = self._window_level_menu(v)
         v.addSeparator()
         v.addAction(self.full_screen)
+        ms = mb.addMenu("&Measure")
+        for a in (self.measure_distance, self.measure_area, self.measure_volume):
+            ms.addAction(a)
+        ms.addSeparator()
+        ms.addAction(self.delete_measurement)
         an = mb.addMenu("&Analysis")
         an.addAction(self.reanalyse)
         h = mb.addMenu("&Help")
@@ -237,6 +255,9 @@ class WindowActions:
         m.addSeparator()
         m.addAction(self.png_frame)
         m.addAction(self.copy_frame)
+        m.addSeparator()
+        for a in (self.measure_distance, self.measure_area, self.measure_volume, self.delete_measurement):
+            m.addAction(a)
         m.addSeparator()
         self._window_level_menu(m, reset=False)
         m.addAction(self.wl_reset)
@@ -304,9 +325,14 @@ class WindowActions:
         self.correct.setEnabled(c is not None)
         self.undo.setEnabled(c is not None and (c.can_undo() or ed.busy))
         self.redo.setEnabled(c is not None and c.can_redo())
-        for a in (self.set_ed, self.set_es, self.add_beat, self.delete_beat, self.exclude, self.cancel):
+        for a in (self.set_ed, self.set_es, self.add_beat, self.delete_beat, self.exclude):
             a.setEnabled(on)
+        cal = win.calipers
+        self.cancel.setEnabled(on or cal.busy)
         self.redraw.setEnabled(on and ed.isVisible() and not ed.busy)
         self.delete_point.setEnabled(on and ed.isVisible())
-        self.finish.setEnabled(on and ed.redrawing)
+        self.finish.setEnabled((on and ed.redrawing) or cal.closable)
+        for a in (self.measure_distance, self.measure_area, self.measure_volume):
+            a.setEnabled(cal.available())
+        self.delete_measurement.setEnabled(cal.can_delete())
         self.export_corr.setEnabled(win.session.folder is not None and any(x.readable for x in win.session))

@@ -27,11 +27,13 @@ MOUSE = (
     ("Wheel on the image", "zoom"),
     ("Double-click on the image", "fit the image"),
     ("Right-drag on the image", "window/level: horizontal = width (contrast), vertical = level (brightness)"),
-    ("Right-click on the image", "menu: overlay, fit, save or copy the frame, window/level"),
+    ("Right-click on the image", "menu: overlay, fit, measure, save or copy the frame, window/level"),
     ("Wheel on the frame slider or the timeline", "one frame per notch"),
     ("Click or drag on the timeline", "go to that time"),
     ("Correction mode: drag a point or an ED/ES marker", "move it"),
     ("Correction mode: right-click a tracing point", "delete it"),
+    ("Measuring (M, Shift+M, T): click on the image", "place a point"),
+    ("Measuring: right-click / double-click", "remove the last point / close an area or LV trace"),
 )
 
 #: Third-party software the app ships with and its licence.

@@ -2,8 +2,9 @@
 
 Layout and wiring only. The study's state lives in a Qt-free `StudySession`, which the window
 feeds with the analysis worker's reports and observes; the study list renders it. Actions and
-menus (`actions`), exports (`exports`), background threads (`background`) and correction mode
-(`correction`, through the narrow `CorrectionHost` interface) live in their own modules, and
+menus (`actions`), exports (`exports`), background threads (`background`), correction mode
+(`correction`, through the narrow `CorrectionHost` interface) and calipers (`calipers`, through
+`CaliperHost`) live in their own modules, and
 so does the one place that draws the loop on screen (`loop_view`).
 """
 
@@ -40,6 +41,7 @@ from echoviewer.session.reporting import session_identity
 from echoviewer.ui import theme
 from echoviewer.ui.actions import WindowActions
 from echoviewer.ui.background import freeze_startup_objects, prepare_demo_study
+from echoviewer.ui.calipers import CaliperController
 from echoviewer.ui.correction import CorrectionController
 from echoviewer.ui.empty_state import EmptyState
 from echoviewer.ui.exports import Exports
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
         self.exports = Exports(self, self)
         self.reports = ReportExport(self, self)
         self.pacs_open, self.pacs_send = PacsOpen(self, self), PacsSend(self, self)
+        self.calipers = CaliperController(self, self)
         self.act = WindowActions(self)
         self.act.update_recent()
         self.act.update()

@@ -174,9 +174,15 @@ class SummaryPanel(QFrame):
         lay.addWidget(_heading("Beats"))
         lay.addWidget(self.beats, 1)
         lay.addSpacing(6)
-        lay.addWidget(_heading("Weights"))
+        self._weights_heading = _heading("Weights")
+        lay.addWidget(self._weights_heading)
         lay.addWidget(self.weights)
         self.show_message("", "")
+
+    def add_section(self, widget) -> None:
+        """Another block of the panel, above the weights (the caliper measurements' list)."""
+        lay = self.layout()
+        lay.insertWidget(lay.indexOf(self._weights_heading), widget)
 
     def set_categories(self, table) -> None:
         self.categories = list(table)

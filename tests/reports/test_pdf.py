@@ -175,3 +175,34 @@ def test_official_weights_carry_no_demo_label(demo_study_report, tmp_path):
     pdf = write_pdf(replace(demo_study_report, loops=loops), tmp_path / "official.pdf")
     text = pdf_text(pdf).lower()
     assert "not for clinical use" not in text and "demo weights" not in text
+
+
+def test_measurements_by_hand_are_listed_per_loop(demo_study, tmp_path):
+    """Calipers (issue 21, item 5): kind, frame counted from 1, value with its unit, who and when."""
+    from echoviewer.annotations.model import Corrections
+    from echoviewer.reports.content import loop_report
+
+    report = demo_study.report
+    loops = {lr.name: lr for lr in report.loops}
+    dicom = Corrections(demo_study.analyses[DICOM], user="Dr. M. Easure")
+    dicom.add_measurement("distance", 4, [(10, 20), (40, 60)], cm_per_pixel=0.05)  # 50 px
+    dicom.add_measurement("area", 0, [(0, 0), (20, 0), (20, 20), (0, 20)], cm_per_pixel=0.05)  # 400 px²
+    avi = Corrections(demo_study.analyses[AVI], user="Dr. M. Easure")
+    avi.add_measurement("distance", 2, [(0, 0), (30, 40)])  # no pixel spacing: px
+    lines = [loop_report(name, demo_study.analyses[name], c, loops[name].loop) for name, c in ((AVI, avi),
+                                                                                              (DICOM, dicom))]
+    assert [(m.kind, m.frame, m.text) for m in lines[1].measurements] == [("area", 0, "1.00 cm²"),
+                                                                          ("distance", 4, "2.50 cm")]
+    assert lines[1].measurements[0].user == "Dr. M. Easure" and lines[1].measurements[0].time == dicom.audit[1]["time"]
+    assert not lines[1].corrected  # measuring is not correcting the EF
+    pdf = write_pdf(study_report(report.title, lines, generated=report.generated), tmp_path / "calipers.pdf")
+    text = pdf_text(pdf, layout=True)
+    dcm, avi_text = section(text, DICOM), section(text, AVI)
+    assert "Measurements by hand" in dcm and "Measurements by hand" in avi_text
+    rows = [re.sub(r"\s+", " ", line).strip() for line in dcm.splitlines() if "Dr. M. Easure" in line]
+    assert rows[0].startswith("Area 1 1.00 cm² Dr. M. Easure, ")
+    assert rows[1].startswith("Distance 5 2.50 cm Dr. M. Easure, ")
+    assert re.search(r"Distance\s+3\s+50\.0 px\s+Dr\. M\. Easure", avi_text)
+    assert "in pixels: the source gives no pixel spacing" in re.sub(r"\s+", " ", avi_text)
+    # a loop without measurements has no such table
+    assert "Measurements by hand" not in pdf_text(write_pdf(report, tmp_path / "none.pdf"))

@@ -83,7 +83,7 @@ def test_help_menu_and_the_shortcut_sheet_lists_every_action_with_a_shortcut(win
     for where, what in MOUSE:
         assert where in text and what in text
     sections = [title for title, _ in sheet.sections]
-    assert sections == ["File", "Edit", "View", "Help"]  # (Analysis holds no shortcut)
+    assert sections == ["File", "Edit", "View", "Measure", "Help"]  # (Analysis holds no shortcut)
     sheet.close()
     qtbot.waitUntil(lambda: win.help_dialog is None, timeout=2000)
     qtbot.keyClick(win, Qt.Key.Key_Question)  # ? opens it too
