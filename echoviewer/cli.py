@@ -25,6 +25,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("export-corrections", "echoviewer.commands.export_corrections"),
     ("report", "echoviewer.commands.report"),
     ("evaluate", "echoviewer.commands.evaluate"),
+    ("pacs", "echoviewer.commands.pacs"),
     ("demo", "echoviewer.commands.demo"),
     ("selftest", "echoviewer.commands.selftest"),
 ]

@@ -12,6 +12,7 @@ Commands sit above the core and the lab workflow and below ``ui``: they never im
     export-corrections   commands/export_corrections.py  corrected loops as an EchoNet-Dynamic folder
     report               commands/report.py              PDF report and DICOM objects of a study
     evaluate             commands/evaluate.py            weights measured on a labelled EchoNet folder, report
+    pacs                 commands/pacs.py                echo, find, get, send on a DICOM node (DIMSE or DICOMweb)
     demo                 commands/demo.py                demo study -> report -> window (opened by the dispatcher)
     selftest             commands/selftest.py            headless check of an install or a frozen build
 """

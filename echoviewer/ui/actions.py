@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from echoviewer.ui.correction import CorrectionController
     from echoviewer.ui.empty_state import EmptyState
     from echoviewer.ui.exports import Exports
+    from echoviewer.ui.pacs_dialog import PacsOpen
+    from echoviewer.ui.pacs_send import PacsSend
     from echoviewer.ui.player import CinePlayer
     from echoviewer.ui.report_export import ReportExport
 
@@ -37,6 +39,8 @@ class ActionHost(Protocol):
     calipers: CaliperController
     exports: Exports
     reports: ReportExport
+    pacs_open: PacsOpen
+    pacs_send: PacsSend
     empty: EmptyState
     qsettings: QSettings
 
@@ -69,6 +73,10 @@ class WindowActions:
         add = self._add
         self.open = add("&Open study…", lambda: win.open_study_dialog(), "Ctrl+O", "Open a folder of echo loops")
         self.demo = add("Open &demo study", win.open_demo_study, tip="Synthetic phantom study")
+        self.open_pacs = add("Open from &PACS…", win.pacs_open.open_dialog, "Ctrl+Shift+O",
+                             "Search a PACS node, retrieve a study into the local cache and open it")
+        self.send_pacs = add("Send results to PAC&S…", win.pacs_send.open_dialog,
+                             tip="SR, Encapsulated PDF and key images into the study on a PACS node")
         self.clinical_report = add("Export &report (PDF, DICOM)…", win.reports.open_dialog, "Ctrl+Shift+R",
                                    "PDF report to sign and DICOM objects for the PACS (SR, Encapsulated PDF, "
                                    "key images)")
@@ -188,9 +196,10 @@ class WindowActions:
         m.addAction(self.open)
         self.recent_menu = m.addMenu("Open &recent")
         m.addAction(self.demo)
+        m.addAction(self.open_pacs)
         m.addSeparator()
-        for a in (self.clinical_report, self.export_loop, self.export_study, self.png_frame, self.png_timeline,
-                  self.export_corr):
+        for a in (self.clinical_report, self.send_pacs, self.export_loop, self.export_study, self.png_frame,
+                  self.png_timeline, self.export_corr):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.settings)
@@ -308,6 +317,7 @@ class WindowActions:
         self.png_timeline.setEnabled(done)
         self.export_study.setEnabled(any(x.analysis is not None for x in win.session))
         self.clinical_report.setEnabled(any(x.analysis is not None for x in win.session))
+        self.send_pacs.setEnabled(self.clinical_report.isEnabled())
         self.reanalyse.setEnabled(len(win.session) > 0)
         c = e.corrections if e is not None else None
         on = win.corrector.active and c is not None

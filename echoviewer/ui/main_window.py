@@ -47,6 +47,8 @@ from echoviewer.ui.empty_state import EmptyState
 from echoviewer.ui.exports import Exports
 from echoviewer.ui.help import AboutDialog, ShortcutSheet, weights_in_use
 from echoviewer.ui.loop_view import LoopView
+from echoviewer.ui.pacs_dialog import PacsOpen
+from echoviewer.ui.pacs_send import PacsSend
 from echoviewer.ui.player import CinePlayer
 from echoviewer.ui.report_export import ReportExport
 from echoviewer.ui.settings import (
@@ -145,6 +147,7 @@ class MainWindow(QMainWindow):
         self.session.subscribe(self._on_session)
         self.exports = Exports(self, self)
         self.reports = ReportExport(self, self)
+        self.pacs_open, self.pacs_send = PacsOpen(self, self), PacsSend(self, self)
         self.calipers = CaliperController(self, self)
         self.act = WindowActions(self)
         self.act.update_recent()

@@ -314,7 +314,13 @@ class SettingsDialog(QDialog):
         cf = QFormLayout(corr)
         cf.addRow("Your name for the audit trail", self.audit_user)
 
+        # PACS: its own dialog and file (pacs.json: the CLI reads it too), saved there at once
+        self.pacs_nodes = QPushButton("PACS nodes…")
+        self.pacs_nodes.setToolTip("Archives to open studies from and send results to; our AE title")
+        self.pacs_nodes.clicked.connect(self._edit_pacs_nodes)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton(self.pacs_nodes, QDialogButtonBox.ButtonRole.ResetRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -324,6 +330,11 @@ class SettingsDialog(QDialog):
         lay.addWidget(corr)
         lay.addWidget(buttons)
         self._result: UiSettings | None = None
+
+    def _edit_pacs_nodes(self) -> None:
+        from echoviewer.ui.pacs_nodes import NodesDialog
+
+        NodesDialog(parent=self).exec()
 
     # categories table
     def _fill_table(self, table) -> None:
