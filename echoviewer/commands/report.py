@@ -58,7 +58,7 @@ def run(args) -> int:
     from echoviewer.pipeline.analyzer import Analyzer
     from echoviewer.pipeline.results import AnalysisSettings
     from echoviewer.reports.gather import gather_study
-    from echoviewer.reports.outputs import ReportError, check_report, write_outputs
+    from echoviewer.reports.outputs import check_report, write_outputs
 
     try:
         analyzer = Analyzer(AnalysisSettings(seg_weights=args.seg_weights, ef_weights=args.ef_weights,
@@ -79,7 +79,7 @@ def run(args) -> int:
     try:
         check_report(report, dicom=bool(args.dicom))
         written = write_outputs(report, pdf=args.pdf, dicom_dir=args.dicom)
-    except ReportError as exc:
+    except ValueError as exc:  # ReportError, DicomOutputError: what cannot be reported, in one line
         return _err(str(exc))
     except OSError as exc:
         return _err(f"cannot write the report: {exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}")

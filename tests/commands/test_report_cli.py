@@ -29,3 +29,18 @@ def test_refuses_dicom_output_for_an_avi_study_without_a_patient_id(tmp_path, ph
     line = _one_error_line(_run("report", str(study), "--dicom", str(tmp_path / "out")))
     assert "--patient-id" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_study_without_any_ef_is_refused_in_one_line(tmp_path, random_weights, monkeypatch):
+    """Nothing to measure (no beat found): one line, exit 2, no traceback."""
+    import numpy as np
+
+    from echoviewer.io.dicom_write import write_ultrasound_dicom
+
+    study = tmp_path / "study"
+    study.mkdir()
+    write_ultrasound_dicom(study / "still.dcm", np.full((40, 64, 64), 60, np.uint8), fps=50)  # no heart beats here
+    seg, ef = random_weights
+    line = _one_error_line(_run("report", str(study), "--dicom", str(tmp_path / "out"), "--seg-weights", seg,
+                                "--ef-weights", ef, "--quiet"))
+    assert "EF" in line or "beat" in line or "analysis failed" in line

@@ -24,7 +24,7 @@ def write_phantom_study(folder, patient_id: str, seed: int, n_loops: int = 1) ->
     folder.mkdir(parents=True, exist_ok=True)
     study_uid = generate_uid()
     for i in range(n_loops):
-        ph = generate_phantom(seed + i, size="native", native_size=(320, 240), frames=48, fps=50, hr=75)
+        ph = generate_phantom(seed + i, size="native", native_size=(320, 240), frames=96, fps=50, hr=75)
         write_dicom(folder / f"a4c_{i}.dcm", ph, PatientID=patient_id, PatientName=f"PHANTOM^{patient_id}",
                     StudyInstanceUID=study_uid, SeriesInstanceUID=generate_uid(), AccessionNumber=f"A{seed}",
                     StudyDate="20240301", StudyID=str(seed))
@@ -43,7 +43,7 @@ def sop_classes(orthanc, series: dict) -> list[str]:
 
 
 @pytest.mark.slow
-def test_send_find_get_report_send_back(orthanc, tmp_path, random_weights):
+def test_send_find_get_report_send_back(orthanc, tmp_path):
     node = orthanc.dimse_args()
     studies = {}
     for k, pid in enumerate(("E2E-1", "E2E-2", "E2E-3")):
@@ -68,10 +68,9 @@ def test_send_find_get_report_send_back(orthanc, tmp_path, random_weights):
     before = {pid: {s["ID"] for s in orthanc.study_series(u)} for pid, u in studies.items()}
 
     # 4. analyse and report (SR, Encapsulated PDF, key images)
-    seg, ef = random_weights
+    # the bundled demo weights (deterministic; untrained ones may find no beat, so no EF to report)
     out = tmp_path / "results"
-    r = cli("report", str(retrieved), "--dicom", str(out), "--seg-weights", seg, "--ef-weights", ef,
-            "--device", "cpu", "--quiet", timeout=600)
+    r = cli("report", str(retrieved), "--dicom", str(out), "--device", "cpu", "--quiet", timeout=600)
     assert r.returncode == 0, r.stderr
     written = sorted(out.glob("*"))
     assert written, "the report wrote no DICOM object"
