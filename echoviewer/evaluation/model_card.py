@@ -53,8 +53,9 @@ def _provenance(w: dict) -> list[str]:
     return out or ["- not recorded in the weights' manifests."]
 
 
-def render(m: dict, how: str = "") -> str:
-    """The card's markdown. ``how``: the commands that made ``m`` (shown verbatim)."""
+def render(m: dict, how: str = "", notes: list[str] | None = None) -> str:
+    """The card's markdown. ``how``: the commands that made ``m`` (shown verbatim); ``notes``: what
+    the person who ran it read in the results (a bullet each, under the limits)."""
     d, ef, beat = m["dataset"], m["ef_per_loop"], m["ef_per_beat"]
     seg, hf, var, sp = m["segmentation"], m["hfref"], m["beat_variance"], m["speed"]
     w = m["weights"]
@@ -83,6 +84,7 @@ def render(m: dict, how: str = "") -> str:
         "## Limits",
         "",
         LIMITS,
+        *[f"- {n}" for n in notes or []],
         "",
         "## Results on held-out phantoms",
         "",
@@ -147,10 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("metrics", help="metrics.json of an `echoviewer evaluate` run")
     ap.add_argument("out", help="markdown file to write")
     ap.add_argument("--how", default="", help="the commands that made the run (shown in the card)")
+    ap.add_argument("--note", action="append", default=[], help="a finding to add under the limits (repeatable)")
     args = ap.parse_args(argv)
     try:
         m = json.loads(Path(args.metrics).read_text(encoding="utf-8"))
-        Path(args.out).write_text(render(m, args.how), encoding="utf-8")
+        Path(args.out).write_text(render(m, args.how, args.note), encoding="utf-8")
     except (OSError, ValueError, KeyError) as exc:
         print(f"model_card: {exc}", file=sys.stderr)
         return 2

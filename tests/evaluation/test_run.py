@@ -140,3 +140,17 @@ def test_loops_that_cannot_be_read_are_listed_not_fatal(phantom_folder, tmp_path
     assert all(f["why"] for f in m["dataset"]["failed"])
     assert "No loop gave an EF estimate" in res.report_path.read_text()
     assert all(r["error"] and not r["ef_pred"] for r in _rows(res.predictions_path))
+
+
+def test_model_card_from_metrics_json(evaluation, tmp_path):
+    from echoviewer.evaluation.model_card import main
+
+    res, _ = evaluation
+    out = tmp_path / "card.md"
+    assert main([str(res.metrics_path), str(out), "--how", "echoviewer evaluate X", "--note", "seen: short loops"]) == 0
+    card = out.read_text()
+    m = res.metrics
+    assert m["weights"]["ef"]["sha256"] in card and "echoviewer evaluate X" in card and "- seen: short loops" in card
+    assert "Trained on synthetic phantoms only" in card and "unmeasured" in card
+    assert f"| LV Dice at ED and ES (pooled) | {m['dice']:.3f} (" in card and "| 0.92 |" in card
+    assert main([str(tmp_path / "none.json"), str(out)]) == 2
