@@ -77,3 +77,13 @@ def run(args) -> int:
           f"R² {show('ef_r2', 3)}, bias {show('ef_bias', 2)}, HFrEF AUC {show('hfref_auc', 3)}", file=sys.stderr)
     print(f"report: {res.report_path}", file=sys.stderr)
     return 0 if m["n_loops"] else fail(f"no loop could be analysed (reasons in {res.report_path})")
+
+
+def command_args(dataset: str, out_dir: str, split: str = "TEST", dropout: bool = False,
+                 seg_weights: str | None = None, ef_weights: str | None = None) -> list[str]:
+    """This subcommand's arguments for the given choices (the window runs it in its own process)."""
+    args = ["evaluate", dataset, "--out", out_dir, "--split", split] + (["--dropout"] if dropout else [])
+    for flag, value in (("--seg-weights", seg_weights), ("--ef-weights", ef_weights)):
+        if value:
+            args += [flag, str(value)]
+    return args

@@ -124,12 +124,10 @@ class EvaluateRunner(QObject):
         if self.process is not None:
             self.host.show_error("An evaluation is already running")
             return False
-        args = ["evaluate", dataset, "--out", out_dir, "--split", split] + (["--dropout"] if dropout else [])
+        from echoviewer.commands.evaluate import command_args
+
         settings = self.host.settings.analysis_settings()
-        for flag, value in (("--seg-weights", settings.seg_weights), ("--ef-weights", settings.ef_weights)):
-            if value:
-                args += [flag, str(value)]
-        cmd = self_command(*args)
+        cmd = self_command(*command_args(dataset, out_dir, split, dropout, settings.seg_weights, settings.ef_weights))
         p = QProcess(self)
         p.setProgram(cmd[0])
         p.setArguments(cmd[1:])
