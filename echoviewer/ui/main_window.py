@@ -44,7 +44,6 @@ from echoviewer.ui.background import freeze_startup_objects, prepare_demo_study
 from echoviewer.ui.calipers import CaliperController
 from echoviewer.ui.correction import CorrectionController
 from echoviewer.ui.empty_state import EmptyState
-from echoviewer.ui.evaluate_action import EvaluateRunner
 from echoviewer.ui.exports import Exports
 from echoviewer.ui.help import AboutDialog, ShortcutSheet, weights_in_use
 from echoviewer.ui.loop_view import LoopView
@@ -148,7 +147,6 @@ class MainWindow(QMainWindow):
         self.session.subscribe(self._on_session)
         self.exports = Exports(self, self)
         self.reports = ReportExport(self, self)
-        self.evaluation = EvaluateRunner(self, self)
         self.pacs_open, self.pacs_send = PacsOpen(self, self), PacsSend(self, self)
         self.calipers = CaliperController(self, self)
         self.act = WindowActions(self)
