@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from echoviewer.ui.calipers import CaliperController
     from echoviewer.ui.correction import CorrectionController
     from echoviewer.ui.empty_state import EmptyState
+    from echoviewer.ui.evaluate_action import EvaluateRunner
     from echoviewer.ui.exports import Exports
     from echoviewer.ui.pacs_dialog import PacsOpen
     from echoviewer.ui.pacs_send import PacsSend
@@ -39,6 +40,7 @@ class ActionHost(Protocol):
     calipers: CaliperController
     exports: Exports
     reports: ReportExport
+    evaluation: EvaluateRunner
     pacs_open: PacsOpen
     pacs_send: PacsSend
     empty: EmptyState
@@ -93,6 +95,8 @@ class WindowActions:
         self.settings = add("&Settings…", win.open_settings, "Ctrl+,")
         self.quit = add("&Quit", win.close, "Ctrl+Q")
         self.reanalyse = add("&Re-analyse study", lambda: win.reanalyse())
+        self.evaluate = add("&Evaluate on a labelled dataset…", win.evaluation.open_dialog,
+                            tip="Measure the weights in use on an EchoNet-format folder: Dice, EF error, HFrEF AUC")
         self.play = add("Play", p.toggle_play, "Space", "Play / pause (Space)")
         self.prev = add("Previous frame", lambda: p.step(-1), "Left")
         self.next = add("Next frame", lambda: p.step(1), "Right")
@@ -234,6 +238,7 @@ class WindowActions:
         ms.addAction(self.delete_measurement)
         an = mb.addMenu("&Analysis")
         an.addAction(self.reanalyse)
+        an.addAction(self.evaluate)
         h = mb.addMenu("&Help")
         h.addAction(self.shortcuts)
         h.addAction(self.about)

@@ -13,18 +13,15 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
-    QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from echoviewer.ui import theme
+from echoviewer.ui.forms import folder_row, ok_cancel
 
 #: Reasons offered when a beat is left out of the average (free text is allowed too).
 PRESET_REASONS = (
@@ -59,10 +56,7 @@ class ExcludeDialog(QDialog):
         note = QLabel("The beat stays in the study (greyed); X again includes it. Ctrl+Z undoes.")
         note.setStyleSheet(f"color:{theme.MUTED};")
         note.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Exclude")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Exclude")
         lay = QVBoxLayout(self)
         lay.addWidget(intro)
         lay.addWidget(self.presets)
@@ -101,18 +95,11 @@ class ExportCorrectionsDialog(QDialog):
         self.folder = QLineEdit(default_dir)
         self.folder.setPlaceholderText("output folder")
         self.folder.textChanged.connect(self._validate)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QWidget()
-        rl = QHBoxLayout(row)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.folder, 1)
-        rl.addWidget(browse)
         self.split = QComboBox()
         self.split.addItems(list(SPLITS))
         self.include_uncorrected = QCheckBox("Also export loops nobody corrected (with the model's tracings)")
         form = QFormLayout()
-        form.addRow("Folder", row)
+        form.addRow("Folder", folder_row(self, self.folder, "Export corrections to"))
         form.addRow("Split", self.split)
         form.addRow("", self.include_uncorrected)
         self.deidentify = QCheckBox("De-identify (the export leaves the hospital): hashed names, no IDs or dates, "
@@ -121,20 +108,12 @@ class ExportCorrectionsDialog(QDialog):
                                    "new or empty")
         self.deidentify.toggled.connect(self._suggest_folder)
         form.addRow("", self.deidentify)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Export")
         lay = QVBoxLayout(self)
         lay.addWidget(intro)
         lay.addLayout(form)
         lay.addWidget(self.buttons)
         self._validate()
-
-    def _browse(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Export corrections to", self.folder.text() or str(Path.home()))
-        if d:
-            self.folder.setText(d)
 
     def _validate(self) -> None:
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(self.folder.text().strip()))

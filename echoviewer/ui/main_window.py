@@ -44,6 +44,7 @@ from echoviewer.ui.background import freeze_startup_objects, prepare_demo_study
 from echoviewer.ui.calipers import CaliperController
 from echoviewer.ui.correction import CorrectionController
 from echoviewer.ui.empty_state import EmptyState
+from echoviewer.ui.evaluate_action import EvaluateRunner
 from echoviewer.ui.exports import Exports
 from echoviewer.ui.help import AboutDialog, ShortcutSheet, weights_in_use
 from echoviewer.ui.loop_view import LoopView
@@ -147,6 +148,7 @@ class MainWindow(QMainWindow):
         self.session.subscribe(self._on_session)
         self.exports = Exports(self, self)
         self.reports = ReportExport(self, self)
+        self.evaluation = EvaluateRunner(self, self)
         self.pacs_open, self.pacs_send = PacsOpen(self, self), PacsSend(self, self)
         self.calipers = CaliperController(self, self)
         self.act = WindowActions(self)
@@ -469,6 +471,7 @@ class MainWindow(QMainWindow):
         self.study_list.stop()
         self.view.stop()
         self.bridge.shutdown()
+        self.evaluation.cancel()
 
     def closeEvent(self, ev: QCloseEvent) -> None:
         save_window_state(self.qsettings, self, self._splitters())

@@ -20,15 +20,13 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from echoviewer.io.identity import Identity
+from echoviewer.ui.forms import folder_row, ok_cancel, path_row
 
 
 @dataclass(frozen=True)
@@ -36,17 +34,6 @@ class ReportChoice:
     pdf: str | None  # file
     dicom_dir: str | None
     entered: Identity  # what the user typed ('' fields when the DICOM provides them)
-
-
-def _path_row(edit: QLineEdit, browse) -> QWidget:
-    row = QWidget()
-    lay = QHBoxLayout(row)
-    lay.setContentsMargins(0, 0, 0, 0)
-    lay.addWidget(edit, 1)
-    button = QPushButton("Browse…")
-    button.clicked.connect(browse)
-    lay.addWidget(button)
-    return row
 
 
 class ReportDialog(QDialog):
@@ -67,9 +54,9 @@ class ReportDialog(QDialog):
         self.dicom = QLineEdit(str(base / f"{study_name}_dicom"))
         outputs = QFormLayout()
         outputs.addRow(self.want_pdf)
-        outputs.addRow("File", _path_row(self.pdf, self._browse_pdf))
+        outputs.addRow("File", path_row(self.pdf, self._browse_pdf))
         outputs.addRow(self.want_dicom)
-        outputs.addRow("Folder", _path_row(self.dicom, self._browse_dicom))
+        outputs.addRow("Folder", folder_row(self, self.dicom, "DICOM objects to"))
 
         who = QGroupBox("Patient")
         self.name = QLineEdit(identity.display_name)
@@ -97,10 +84,7 @@ class ReportDialog(QDialog):
         if not_reported:
             missing.setText("Not in the report (listed in it with the reason): " + ", ".join(not_reported))
             missing.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Export")
         lay = QVBoxLayout(self)
         lay.addWidget(intro)
         lay.addLayout(outputs)
@@ -119,11 +103,6 @@ class ReportDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "PDF report", self.pdf.text(), "PDF files (*.pdf)")
         if path:
             self.pdf.setText(path)
-
-    def _browse_dicom(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "DICOM objects to", self.dicom.text() or str(Path.home()))
-        if d:
-            self.dicom.setText(d)
 
     def why_not(self) -> str:
         """'' when the choices can be exported, else one line saying what is missing."""
