@@ -24,8 +24,15 @@ Deviations / edge cases, all deterministic:
   gaps are linearly interpolated for the peak search, and no ES is ever placed on a NaN frame.
   Without NaN, ``es_frames(size, fps, exact=True)`` equals ``echonet_es_frames(size)`` exactly.
 
-End-diastole (ED) is never detected by the reference; here ``ed_frames`` takes, for each ES, the
-frame of largest area since the previous ES (from frame 0 for the first ES).
+End-diastole (ED) is never detected by the reference. ``ed_frames`` (used with ``--echonet-exact``)
+takes, for each ES, the frame of largest area since the previous ES (from frame 0 for the first
+ES). ``late_ed_frames`` (the app's default) takes the top of the systolic descent that ends at the
+ES: on real echo a mask that leaks into the atrium while the mitral valve is open peaks in early
+diastole, right after the previous ES, and the largest-area rule then picks that frame.
+
+``incomplete_beats`` marks beats that must not count in a loop's EF: the first beat when its ED is
+the loop's first frame or the area still rises there (the true ED may lie before the loop starts),
+and a beat whose systole (ED to ES) is shorter than half the loop's typical one.
 """
 
 from __future__ import annotations
@@ -36,7 +43,8 @@ import numpy as np
 
 from echoviewer.analysis.peaks import find_peaks
 
-__all__ = ["ECHONET_DISTANCE", "ECHONET_FPS", "echonet_es_frames", "es_distance", "es_frames", "ed_frames"]
+__all__ = ["ECHONET_DISTANCE", "ECHONET_FPS", "echonet_es_frames", "ed_frames", "es_distance", "es_frames",
+           "first_climb_open", "incomplete_beats", "late_ed_frames"]
 
 #: find_peaks distance of the reference, in frames, and the frame rate it implicitly assumes.
 ECHONET_DISTANCE = 20
@@ -123,13 +131,7 @@ def ed_frames(size, es) -> np.ndarray:
     Returns int64 indices aligned with ``es``.
     """
     a = np.asarray(_as_signal(size), dtype=np.float64)
-    es = np.asarray(es, dtype=np.int64).reshape(-1)
-    if len(es) == 0:
-        return _EMPTY.copy()
-    if es[0] < 0 or es[-1] >= len(a):
-        raise ValueError(f"ES frames must lie in 0..{len(a) - 1}, got {es.tolist()}")
-    if np.any(np.diff(es) <= 0):
-        raise ValueError(f"ES frames must be strictly increasing, got {es.tolist()}")
+    es = _check_es(a, es)
     out = np.empty(len(es), dtype=np.int64)
     start = 0
     for i, e in enumerate(es):
@@ -138,3 +140,78 @@ def ed_frames(size, es) -> np.ndarray:
         out[i] = start + int(np.argmax(seg))
         start = int(e) + 1
     return out
+
+
+def _check_es(a: np.ndarray, es) -> np.ndarray:
+    es = np.asarray(es, dtype=np.int64).reshape(-1)
+    if len(es) and (es[0] < 0 or es[-1] >= len(a)):
+        raise ValueError(f"ES frames must lie in 0..{len(a) - 1}, got {es.tolist()}")
+    if np.any(np.diff(es) <= 0):
+        raise ValueError(f"ES frames must be strictly increasing, got {es.tolist()}")
+    return es
+
+
+#: A dip of the area ends the climb back from an ES when it is larger than both this share of the
+#: climb so far (the systolic descent's height) and NOISE_SHARE of the ES area (frame-to-frame
+#: segmentation noise). Relative to the climb, not to the span: a leak into the atrium inflates the
+#: span's range and would let the walk run on into early diastole.
+LATE_ED_DIP = 0.1
+NOISE_SHARE = 0.02
+
+
+def _climb(a: np.ndarray, start: int, e: int, dip: float, noise: float) -> tuple[int, bool]:
+    """Walk back from ES ``e`` towards ``start``: (the climb's frame of largest area, whether a dip
+    ended the climb before ``start``)."""
+    floor = a[e] if np.isfinite(a[e]) else np.nanmin(a[start:e + 1], initial=np.inf)
+    best_i, best = e, floor
+    for j in range(e - 1, start - 1, -1):
+        v = a[j]
+        if not np.isfinite(v):
+            continue
+        if v >= best:
+            best, best_i = v, j
+        elif best - v > max(dip * (best - floor), noise * abs(floor)):
+            return best_i, True
+    return best_i, False
+
+
+def late_ed_frames(size, es, dip: float = LATE_ED_DIP, noise: float = NOISE_SHARE) -> np.ndarray:
+    """One ED frame per ES frame: walking back from the ES while the area keeps rising (dips within
+    the tolerance above ignored), the frame of largest area of that climb; the climb stops at the
+    previous ES. Ties go to the earliest frame; NaN frames are skipped."""
+    a = np.asarray(_as_signal(size), dtype=np.float64)
+    es = _check_es(a, es)
+    out = np.empty(len(es), dtype=np.int64)
+    start = 0
+    for i, e in enumerate(es):
+        out[i] = _climb(a, start, int(e), dip, noise)[0]
+        start = int(e) + 1
+    return out
+
+
+def first_climb_open(size, es, dip: float = LATE_ED_DIP, noise: float = NOISE_SHARE) -> bool:
+    """Whether the area is still rising at the loop's first frame, walking back from the first ES:
+    then the first beat's end-diastole may lie before the loop starts."""
+    a = np.asarray(_as_signal(size), dtype=np.float64)
+    es = _check_es(a, es)
+    return bool(len(es)) and not _climb(a, 0, int(es[0]), dip, noise)[1]
+
+
+def incomplete_beats(ed, es, first_open: bool = False, min_share: float = 0.5) -> list[str]:
+    """For each beat (aligned ED/ES frames): '' when it is a whole beat, else why it is not.
+    ``first_open``: the area still rises at the loop's first frame (``first_climb_open``)."""
+    ed = np.asarray(ed, dtype=np.int64).reshape(-1)
+    es = np.asarray(es, dtype=np.int64).reshape(-1)
+    systole = es - ed
+    why = ["" for _ in ed]
+    if len(ed) and (ed[0] == 0 or first_open):
+        why[0] = "incomplete beat: its end-diastole may be before the loop starts"
+    for k in range(len(ed)):
+        others = np.delete(systole, k)
+        if why[k] or len(others) == 0:
+            continue
+        typical = float(np.median(others))
+        if systole[k] < min_share * typical:
+            why[k] = (f"incomplete beat: systole {int(systole[k])} frames, the loop's others "
+                      f"{typical:g}")
+    return why

@@ -37,6 +37,10 @@ def register(sub) -> None:
     p.add_argument("--echonet-exact", action="store_true",
                    help="reference beat rule verbatim (distance=20 frames) and drop beats whose clip overruns")
     p.add_argument("--size-csv", help="also write the reference size.csv (one row per frame)")
+    p.add_argument("--masks", metavar="DIR", help="also write DIR/<file name>.masks.npz per loop: masks bool (T,H,W) "
+                   "at native resolution, ed_frames, es_frames, beat_included")
+    p.add_argument("--mask-videos", metavar="DIR", help="also write DIR/<file name>.overlay.avi per loop: the frames "
+                   "with the LV mask and the area trace (ES blue, ED red)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if this loop was analysed before")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -111,6 +115,13 @@ def run(args) -> int:
               file=sys.stderr)
     print(f"device: {analyzer.device}", file=sys.stderr)
 
+    from echoviewer.export.masks import MASKS_SUFFIX, VIDEO_SUFFIX, mask_outputs, write_mask_video, write_masks
+
+    mask_files = {"masks": {}, "videos": {}}
+    if args.masks:
+        mask_files["masks"] = mask_outputs([lp.path for lp in scan.loops], args.masks, MASKS_SUFFIX)
+    if args.mask_videos:
+        mask_files["videos"] = mask_outputs([lp.path for lp in scan.loops], args.mask_videos, VIDEO_SUFFIX)
     bar = ProgressBar(enabled=not args.quiet)
     results = []
     identities = {}
@@ -135,6 +146,16 @@ def run(args) -> int:
         sd = "" if a.ef_sd is None else f" ± {a.ef_sd:.1f}"
         bar.end(f"{Path(loop.path).name}: EF {ef}{sd} % over {len(a.included_beats)} beats"
                 f" ({time.perf_counter() - t0:.2f} s){'; ' + '; '.join(a.flags) if a.flags else ''}")
+        for kind, write in (("masks", write_masks), ("videos", write_mask_video)):
+            target = mask_files[kind].get(str(loop.path))
+            if target is None:
+                continue
+            try:
+                write(a, loop, target)
+            except OSError as exc:
+                print(f"error: cannot write {target}: {exc.strerror}" if exc.strerror else f"error: {exc}",
+                      file=sys.stderr)
+                return 2
     if not results:
         print("error: no loop could be analysed", file=sys.stderr)
         return 2

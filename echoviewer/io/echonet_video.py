@@ -12,7 +12,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["write_echonet_video", "read_echonet_video"]
+__all__ = ["open_mjpg_writer", "read_echonet_video", "write_echonet_video"]
+
+
+def open_mjpg_writer(path: str | os.PathLike, fps: float, width: int, height: int) -> cv2.VideoWriter:
+    """An MJPG AVI writer for BGR frames of ``width`` x ``height`` (its folder made); OSError when
+    OpenCV cannot write one there."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), float(fps), (int(width), int(height)), True)
+    if not vw.isOpened():
+        raise OSError(f"{path}: OpenCV cannot write an MJPG AVI here")
+    return vw
 
 
 def write_echonet_video(path: str | os.PathLike, frames: np.ndarray, fps: float) -> Path:
@@ -34,10 +45,7 @@ def write_echonet_video(path: str | os.PathLike, frames: np.ndarray, fps: float)
     if len(grey) == 0:
         raise ValueError("no frames")
     h, w = grey.shape[1:3]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    vw = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), float(fps), (int(w), int(h)), True)
-    if not vw.isOpened():
-        raise OSError(f"{path}: OpenCV cannot write an MJPG AVI here")
+    vw = open_mjpg_writer(path, fps, w, h)
     try:
         for g in grey:
             vw.write(cv2.cvtColor(np.ascontiguousarray(g), cv2.COLOR_GRAY2BGR))

@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from echoviewer.analysis.beats import ed_frames, es_frames
+from echoviewer.analysis.beats import ed_frames, es_frames, first_climb_open, incomplete_beats, late_ed_frames
 from echoviewer.analysis.ef_categories import paper_threshold_flag
+from echoviewer.analysis.mask_cleanup import keep_lv, one_region
 from echoviewer.analysis.metrics import dice
 from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tracing_from_mask
 from echoviewer.models import load_model, pick_device
@@ -123,7 +124,9 @@ class Analyzer:
         priority_frame: int | None = None,
     ) -> np.ndarray:
         """Grid frames (a (T,112,112,3) uint8 array or a GridFeeder) -> (T,112,112) bool masks
-        (logit > 0), segmented in batches, frames around ``priority_frame`` first."""
+        (logit > 0), segmented in batches, frames around ``priority_frame`` first. Progress carries
+        each frame's mask as a viewer shows it until the analysis ends (one region, see
+        ``display_masks``); the masks returned are the raw ones (``summarise`` cleans them)."""
         feeder = frames if isinstance(frames, GridFeeder) else _ArrayFeeder(frames)
         n = feeder.n
         masks = np.zeros((n, 112, 112), dtype=bool)
@@ -133,8 +136,15 @@ class Analyzer:
             masks[idx] = m  # a batch may come twice: fast-path masks, then float32 ones (see below)
             have[idx] = True
             if progress:
-                progress(Progress("segment", int(have.sum()), n, frames=idx, masks=m))
+                progress(Progress("segment", int(have.sum()), n, frames=idx, masks=self.display_masks(m)))
         return masks[: feeder.n]
+
+    def display_masks(self, masks: np.ndarray) -> np.ndarray:
+        """Frames' masks before the whole loop is known: each its largest region, filled
+        (``--echonet-exact``: as the model gave them)."""
+        if self.settings.echonet_exact:
+            return masks
+        return np.stack([one_region(m) for m in masks]) if len(masks) else masks
 
     def _segment_batches(
         self, feeder, order, cancel, viewer_waits: bool = False
@@ -217,9 +227,13 @@ class Analyzer:
     def summarise(self, loop, grid, masks, progress=None, cancel=None) -> LoopAnalysis:
         s = self.settings
         n = len(masks)
+        if not s.echonet_exact:
+            masks = keep_lv(masks)
         areas = masks.reshape(n, -1).sum(axis=1).astype(np.int64)
         es = es_frames(areas, loop.fps, exact=s.echonet_exact)
-        ed = ed_frames(areas, es)
+        ed = ed_frames(areas, es) if s.echonet_exact else late_ed_frames(areas, es)
+        # the reference counts every ES it finds; the app leaves out beats it saw only in part
+        incomplete = [""] * len(es) if s.echonet_exact else incomplete_beats(ed, es, first_climb_open(areas, es))
         cm = loop.transform.grid_cm_per_pixel(loop.cm_per_pixel)
         beats: list[Beat] = []
         starts: list[int] = []
@@ -228,6 +242,9 @@ class Analyzer:
             beat = Beat(number=k, ed_frame=int(d), es_frame=int(e), clip_start=start, clip_mode=mode)
             if mode != "full":
                 beat.flags.append(CLIP_NOTES[mode])
+            if incomplete[k - 1]:
+                beat.flags.append(incomplete[k - 1])
+                beat.included = False
             if start is None:  # mode "dropped"
                 beat.included = False
             else:

@@ -17,7 +17,7 @@ import numpy as np
 from echoviewer.paths import atomic_write, user_cache_dir
 
 #: Bump when the pipeline's results change for the same inputs (numbers, or the words of its flags).
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 
 def cache_dir() -> Path:

@@ -313,7 +313,8 @@ class SummaryPanel(QFrame):
                 "–" if b.ef_model is None else f"{b.ef_model:.1f}",
                 "–" if b.ef_seg is None else f"{b.ef_seg:.1f}",
             ]
-            status = "excluded" if not b.included else ("; ".join(b.flags) if b.flags else "")
+            why = "; ".join(b.flags)
+            status = (f"excluded ({why})" if why else "excluded") if not b.included else why
             color = theme.EXCLUDED_COLOR if not b.included else (theme.FLAGGED_COLOR if b.flags else None)
             self._fill_row(r, cells, int(b.ed_frame), f"Beat {b.number}: {status}" if status else "", color)
 
