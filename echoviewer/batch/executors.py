@@ -4,7 +4,9 @@ driver keeps ``capacity`` tasks in flight, so nothing is opened ahead of a free 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 from collections import deque
 from typing import Protocol
 
@@ -53,7 +55,7 @@ _WORKER: LoopWorker | None = None
 _INIT_ERROR = "the worker process did not start"
 
 
-def _init_process(settings: AnalysisSettings, threads: int) -> None:
+def _init_process(settings: AnalysisSettings, threads: int, started) -> None:
     global _WORKER, _INIT_ERROR
     try:
         _WORKER = LoopWorker(settings, threads)
@@ -61,6 +63,8 @@ def _init_process(settings: AnalysisSettings, threads: int) -> None:
         from echoviewer.errors import one_line
 
         _INIT_ERROR = one_line(exc)
+    with started.get_lock():
+        started.value += 1
 
 
 def _worker() -> LoopWorker:
@@ -89,20 +93,26 @@ class ProcessPool:
         self.settings, self.jobs = settings, jobs
         self.threads = threads or default_threads(jobs)
         self.capacity = 2 * jobs  # one queued behind each running loop: no worker waits for the driver
+        self._context = multiprocessing.get_context("spawn")
+        self._started = self._context.Value("i", 0)  # workers done loading the models
         self._pool = self._start()
         self._futures: dict = {}
         self._ready: deque[Outcome] = deque()
 
     def _start(self):
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_process, initargs=(self.settings, self.threads))
+        return ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_process,
+                                   initargs=(self.settings, self.threads, self._started))
 
     def describe(self) -> list[str]:
-        # also waits for a worker to load the models, so that a bad weights file fails here, once
-        lines = self._pool.submit(_describe_in_process).result()
+        """The weights, once every worker has loaded them (a bad weights file fails here, once; the
+        run's clock starts with all workers ready)."""
+        asks = [self._pool.submit(_describe_in_process) for _ in range(self.jobs)]  # starts them all
+        lines = asks[0].result()
+        deadline = time.monotonic() + 300  # a worker that dies while loading: its loops fail later
+        while self._started.value < self.jobs and time.monotonic() < deadline:
+            time.sleep(0.05)
         return [*lines, f"workers: {self.jobs} local processes, {self.threads} thread(s) each"]
 
     def submit(self, path: str, attempt: int) -> None:

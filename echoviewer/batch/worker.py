@@ -54,6 +54,7 @@ def set_threads(threads: int) -> None:
     """Cap this process' torch (and OpenCV) threads: N workers on a machine share its cores."""
     if threads <= 0:
         return
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch's first import in a fresh worker
     import cv2
     import torch
 
