@@ -111,7 +111,12 @@ def run(args) -> int:
         files_from = args.files_from
         root = None if files_from is not None else args.root
         progress = BatchProgress(count_paths(root, files_from), enabled=not args.quiet)
-        summary = run_batch(iter_paths(root, files_from), store, executor, progress)
+        try:
+            summary = run_batch(iter_paths(root, files_from), store, executor, progress)
+        except StoreError as exc:  # a worker with other weights: its rows must not join this table
+            progress.end()
+            say(f"error: {exc}")
+            return 2
         progress.end()
     finally:
         store.close()
