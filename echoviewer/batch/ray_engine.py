@@ -20,7 +20,7 @@ from echoviewer.batch.worker import LoopWorker, Outcome
 from echoviewer.errors import one_line
 from echoviewer.pipeline.results import AnalysisSettings
 
-NEEDS_RAY = "--ray needs Ray, which is not installed: pip install echoviewer[cluster]"
+NEEDS_RAY = "Ray is not installed: pip install echoviewer[cluster]"
 
 
 class RayUnavailable(Exception):

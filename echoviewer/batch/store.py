@@ -83,7 +83,7 @@ class ResultStore:
                 theirs = None
             if theirs != self.key:
                 raise StoreError(f"{self.out} holds results of other weights or settings ({path.name}); "
-                                 f"give another --out")
+                                 f"write this run to another folder")
             return
         blob = json.dumps({"key": self.key, **about}, indent=1, default=str)
         atomic_write(path, lambda f: f.write(blob.encode()), fsync=True)
@@ -146,7 +146,8 @@ class ResultStore:
         with open(results, encoding="utf-8", newline="") as f:
             first = f.readline()
             if first != header:
-                raise StoreError(f"{results} has other columns than this version writes; give another --out")
+                raise StoreError(f"{results} has other columns than this version writes; "
+                                 f"write this run to another folder")
             for line in f:
                 fields = next(csv.reader([line]), []) if line.endswith("\n") else []
                 yield fields[0] if len(fields) == len(COLUMNS) else None

@@ -78,7 +78,7 @@ def run(args) -> int:
         try:
             import_ray()  # before anything slow: without Ray, say at once how to get it
         except RayUnavailable as exc:
-            say(f"error: {exc}")
+            say(f"error: --ray: {exc}")
             return 2
 
     from echoviewer.batch.driver import run_batch
