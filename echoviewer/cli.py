@@ -21,6 +21,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("info", "echoviewer.commands.info"),
     ("synth", "echoviewer.commands.synth"),
     ("analyze", "echoviewer.commands.analyze"),
+    ("batch", "echoviewer.commands.batch"),
     ("train", "echoviewer.commands.train"),
     ("export-corrections", "echoviewer.commands.export_corrections"),
     ("report", "echoviewer.commands.report"),

@@ -19,5 +19,5 @@ echo "== import contract (tests/import_contract.py)"
 echo "== mypy (core packages)"
 "$PY" -m mypy echoviewer/__init__.py echoviewer/paths.py echoviewer/errors.py echoviewer/applog.py \
   echoviewer/io echoviewer/analysis echoviewer/models echoviewer/dataset echoviewer/pipeline \
-  echoviewer/annotations echoviewer/export echoviewer/reports echoviewer/evaluation echoviewer/pacs \
+  echoviewer/annotations echoviewer/export echoviewer/reports echoviewer/evaluation echoviewer/pacs echoviewer/batch \
   echoviewer/session echoviewer/formatting.py

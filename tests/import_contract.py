@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("datasets and phantoms", ("echoviewer.dataset", "echoviewer.synthetic")),  # EchoNet folders; exact truth
     ("pipeline", ("echoviewer.pipeline",)),        # loop -> masks -> beats -> per-beat EF
     ("lab workflow", ("echoviewer.annotations", "echoviewer.export", "echoviewer.reports", "echoviewer.evaluation",
-                      "echoviewer.pacs", "echoviewer.training")),
+                      "echoviewer.pacs", "echoviewer.training", "echoviewer.batch")),
     ("session", ("echoviewer.session",)),          # a study's loops and their state, no Qt
     ("commands", ("echoviewer.commands",)),        # `echoviewer ...` subcommands: parsing, progress, exit codes
     ("ui", ("echoviewer.ui",)),                    # Qt: window, views, dialogs, the `gui` subcommand

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import echoviewer
 
-CORE = ("io", "analysis", "models", "pipeline", "annotations", "export", "training", "synthetic")
+CORE = ("io", "analysis", "models", "pipeline", "annotations", "export", "training", "synthetic", "batch")
 OPTION = re.compile(r"(^|[\s(`'\"])--[a-z]")
 
 

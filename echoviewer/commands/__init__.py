@@ -8,6 +8,7 @@ Commands sit above the core and the lab workflow and below ``ui``: they never im
     info                 commands/info.py                what the readers make of a file or folder
     synth                commands/synth.py               echo phantoms as an EchoNet-Dynamic folder
     analyze              commands/analyze.py             batch analysis, CSV report
+    batch                commands/batch.py               an archive into a resumable table (local workers, Ray)
     train                commands/train.py               demo weights / fine-tuning
     export-corrections   commands/export_corrections.py  corrected loops as an EchoNet-Dynamic folder
     report               commands/report.py              PDF report and DICOM objects of a study

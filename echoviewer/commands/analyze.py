@@ -25,10 +25,8 @@ def _triplet(text: str, positive: bool) -> tuple[float, float, float] | None:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def register(sub) -> None:
-    p = sub.add_parser("analyze", help="segment, find beats and estimate EF for a loop or a study folder")
-    p.add_argument("path", help="a loop file or a study folder")
-    p.add_argument("--out", help="write the CSV report here (one row per beat + a summary row per loop)")
+def add_model_options(p) -> None:
+    """The options that choose the models and change results (`analyze` and `batch` share them)."""
     p.add_argument("--seg-weights", help="segmentation weights file (default: official if found, else demo)")
     p.add_argument("--ef-weights", help="EF weights file (default: official if found, else demo)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
@@ -36,6 +34,23 @@ def register(sub) -> None:
     p.add_argument("--std", type=_std, help="input std R,G,B on the 0-255 scale (default: from the weights)")
     p.add_argument("--echonet-exact", action="store_true",
                    help="reference beat rule verbatim (distance=20 frames) and drop beats whose clip overruns")
+
+
+def model_settings(args):
+    """AnalysisSettings of ``add_model_options``' arguments; ValueError when --mean comes without --std."""
+    from echoviewer.pipeline.results import AnalysisSettings
+
+    if (args.mean is None) != (args.std is None):
+        raise ValueError("give --mean and --std together")
+    return AnalysisSettings(seg_weights=args.seg_weights, ef_weights=args.ef_weights, device=args.device,
+                            mean=args.mean, std=args.std, echonet_exact=args.echonet_exact)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("analyze", help="segment, find beats and estimate EF for a loop or a study folder")
+    p.add_argument("path", help="a loop file or a study folder")
+    p.add_argument("--out", help="write the CSV report here (one row per beat + a summary row per loop)")
+    add_model_options(p)
     p.add_argument("--size-csv", help="also write the reference size.csv (one row per frame)")
     p.add_argument("--masks", metavar="DIR", help="also write DIR/<file name>.masks.npz per loop: masks bool (T,H,W) "
                    "at native resolution, ed_frames, es_frames, beat_included")
@@ -85,8 +100,10 @@ def run(args) -> int:
     if not path.exists():
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
-    if (args.mean is None) != (args.std is None):
-        print("error: give --mean and --std together", file=sys.stderr)
+    try:
+        settings = model_settings(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     scan = scan_study(path)
     for err in scan.errors:
@@ -96,12 +113,6 @@ def run(args) -> int:
         return 2
 
     from echoviewer.models import WeightsError  # imports torch: only once there is something to analyse
-    from echoviewer.pipeline.results import AnalysisSettings
-
-    settings = AnalysisSettings(
-        seg_weights=args.seg_weights, ef_weights=args.ef_weights, device=args.device,
-        mean=args.mean, std=args.std, echonet_exact=args.echonet_exact,
-    )
     from echoviewer.pipeline.analyzer import Analyzer
 
     try:

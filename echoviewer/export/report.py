@@ -157,13 +157,19 @@ def _of(a, by_path: dict | None):
     return c
 
 
+def row_writer(stream) -> csv.DictWriter:
+    """The report's CSV writer on a text stream (columns, quoting, line ends): `analyze`'s report
+    and `batch`'s results.csv write their rows through it."""
+    return csv.DictWriter(stream, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+
+
 def report_text(analyses: Iterable, corrections_by_path: dict | None = None,
                 identities_by_path: dict | None = None) -> str:
     """The report as CSV text; ``corrections_by_path`` maps a loop's path (LoopAnalysis.path) to its
     Corrections (loops without an entry are reported uncorrected), ``identities_by_path`` to its
     io.identity.Identity (patient columns empty without one)."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    w = row_writer(buf)
     w.writeheader()
     for a in analyses:
         for r in rows_for(a, _of(a, corrections_by_path), _of(a, identities_by_path)):
