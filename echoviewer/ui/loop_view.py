@@ -102,7 +102,7 @@ class LoopView(QObject):
         self.player.set_beats(values if values is not None else a.beats, demo=a.demo)
         self.timeline.set_analysis(a, values, summary)
         self.timeline.set_frame(self.player.current)
-        self.summary.show_analysis(a, e.name, values, summary)
+        self.summary.show_analysis(a, e.name, values, summary, decision=e.decision)
         self.corrector.draw(values)
 
     def seek(self, frame: int) -> None:
