@@ -298,7 +298,6 @@ class SummaryPanel(QFrame):
         flags = [f for f in a.flags if f != "demo weights"]  # the banner says it louder
         if decision is not None and (decision.reason or not decision.reported):
             flags.insert(0, decision.text())
-            self._show_decision(decision)
         if flags:
             items = "".join(f"<li>{html.escape(f[:1].upper() + f[1:])}</li>" for f in flags)
             self.flags.setText(
@@ -310,11 +309,17 @@ class SummaryPanel(QFrame):
             self._fill_model_beats(a)
         else:
             self._fill_corrected_beats(a, values, corrected)
+        if decision is not None:
+            self._show_decision(decision)
 
     def _show_decision(self, decision) -> None:
         if not decision.analysable:  # never a number on a loop the method does not cover
             self.ef_value.setText("–")
             self._set_value("Segmentation EF", "–")
+            for name in ("EDV", "ESV"):
+                self._set_value(name, "–")
+            self.beats_used.setText("no EF: EchoNet-Dynamic's method covers apical 4-chamber B-mode cines only")
+            self.beats.setRowCount(0)
             text, color = decision.text(), theme.EXCLUDED_COLOR
         elif not decision.reported:
             text, color = f"{decision.text()} · EF not reported", theme.FLAGGED_COLOR
