@@ -76,7 +76,9 @@ def worst(*decisions: Decision | None) -> Decision:
     order = {Verdict.ANALYSABLE: 0, Verdict.LOW_CONFIDENCE: 1, Verdict.NOT_ANALYSABLE: 2}
     best: Decision = ANALYSABLE
     for d in decisions:
-        if d is not None and (order[d.verdict] > order[best.verdict] or (not best.reason and d.verdict == best.verdict)):
+        if d is None:
+            continue
+        if order[d.verdict] > order[best.verdict] or (not best.reason and d.verdict == best.verdict):
             best = d
     return best
 

@@ -165,7 +165,7 @@ def screenshot_page(width: int, height: int, seed: int) -> np.ndarray:
     font = cv2.FONT_HERSHEY_SIMPLEX
     cv2.putText(img, "Adult Echo Report", (8, height // 14), font, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
     y = height // 10 + 18
-    for row in range(7):
+    for _ in range(7):
         cv2.putText(img, f"LVIDd {rng.uniform(3.5, 6):.1f} cm   IVSd {rng.uniform(0.7, 1.3):.1f} cm",
                     (8, y), font, 0.33, (20, 20, 20), 1, cv2.LINE_AA)
         y += 16
