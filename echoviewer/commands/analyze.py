@@ -119,8 +119,7 @@ def run(args) -> int:
         bar.start(Path(loop.path).name)
         t0 = time.perf_counter()
         try:
-            # a loop the method does not apply to (io/gates.py) gets a summary row saying why, no EF
-            a = analyzer.analyze(loop, progress=bar, skip_not_analysable=True)
+            a = analyzer.analyze(loop, progress=bar)
         except Exception as exc:  # one bad loop must not stop a batch
             # always reported, --quiet or not; one line; a LoopError already names the file
             why = getattr(exc, "problem", None) or f"{type(exc).__name__}: {exc}"
@@ -132,8 +131,8 @@ def run(args) -> int:
             continue
         results.append(a)
         identities[a.path] = loop.identity
-        if not a.analysed:
-            bar.end(f"{Path(loop.path).name}: {a.gate.text() if a.gate else 'not analysed'}")
+        if a.gate is not None and not a.gate.analysable:  # no number on a loop the method does not cover
+            bar.end(f"{Path(loop.path).name}: EF none: {a.gate.text()}")
             continue
         ef = "n/a" if a.ef_mean is None else f"{a.ef_mean:.1f}"
         sd = "" if a.ef_sd is None else f" ± {a.ef_sd:.1f}"
@@ -156,7 +155,6 @@ def run(args) -> int:
     except OSError as exc:
         print(f"error: cannot write the report: {exc}", file=sys.stderr)
         return 2
-    turned_away = sum(1 for a in results if not a.analysed)
-    print(f"analysed {len(results) - turned_away} of {len(scan.loops)} loops in {time.perf_counter() - t_all:.1f} s"
-          + (f"; {turned_away} not analysable (see flags)" if turned_away else ""), file=sys.stderr)
+    print(f"analysed {len(results)} of {len(scan.loops)} loops in {time.perf_counter() - t_all:.1f} s",
+          file=sys.stderr)
     return 0

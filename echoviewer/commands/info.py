@@ -28,12 +28,19 @@ def _error_dict(err) -> dict:
 def _loop_dict(loop) -> dict:
     """The loop's summary and whether the method applies (io/gates.py: metadata, view label and
     pixels on a few frames; the model's evidence needs `analyze`)."""
+    import numpy as np
+
     from echoviewer.errors import one_line
     from echoviewer.io.gates import screen
+    from echoviewer.io.transform import GridTransform
 
     d = loop.summary()
     try:
-        gate = screen(loop)
+        # frame 0 only (the reader decoded it already); the stated region, else the whole frame
+        tr = loop.transform if loop.region_source != "pending" else GridTransform.from_region(
+            (0, 0, loop.width, loop.height))
+        g = tr.warp_to_grid(loop.frame(0))
+        gate = screen(loop, grid=(g if g.ndim == 3 else np.repeat(g[..., None], 3, axis=2))[None])
     except Exception as exc:  # a frame that cannot be decoded: say so, keep listing
         d.update(analysable=False, reason=one_line(f"cannot judge: {getattr(exc, 'problem', exc)}"), verdict="")
         return d
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             rows.append((str(lp.path), str(lp.n_frames), f"{lp.width}x{lp.height}", f"{lp.fps:.2f} ({lp.fps_source})",
                          cm, lp.kind, d["verdict"] or "?"))
             if d["reason"]:
-                reasons.append(f"{lp.path}: {d['verdict'] or 'not analysable'}: {d['reason']}")
+                reasons.append(f"  {Path(lp.path).name}: {d['verdict'] or 'not analysable'}: {d['reason']}")
         if rows:
             head = ("path", "frames", "WxH", "fps (source)", "cm/px", "kind", "gates")
             widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]

@@ -110,7 +110,7 @@ def rows_for(a, corrections=None, identity: Identity | None = None) -> list[dict
     decision = loop_decision(a, corrections)
     if not decision.analysable:  # the method does not apply: one summary row, no EF, the reason in flags
         return [{**common, "beat": "mean", "beats_used": 0, "corrected": 0,
-                 "flags": "; ".join(_with(list(a.flags) if not a.analysed else [], decision))}]
+                 "flags": "; ".join([decision.text()] + [f for f in a.flags if f != decision.text()])}]
     if corrections is not None and not loop_corrected(corrections.values(), a):
         corrections = None  # nobody changed anything: the correction columns stay empty
     summary = None if corrections is None else corrections.summary()
