@@ -33,6 +33,8 @@ from echoviewer.analysis.tracing import Tracing, ef_from_volumes, tracing_from_c
 
 FORMAT = "echoviewer-corrections/1"
 PHASES = ("ed", "es")
+#: A person's choices over the gates: analyse as apical 4-chamber, exclude, or back to the gates.
+OVERRIDES = ("a4c", "exclude", None)
 
 
 def _now() -> str:
@@ -88,6 +90,7 @@ class Corrections:
         self.user = user or default_user()
         self.state = state if state is not None else self._initial_state(analysis)
         self.state.setdefault("measurements", [])  # files from before calipers have none
+        self.state.setdefault("gate_override", None)  # nor files from before the gates
         self._undo: list[dict] = []
         self._redo: list[dict] = []
         self.listeners: list = []  # called with (self, action) after each completed edit, undo and redo
@@ -116,7 +119,8 @@ class Corrections:
                 "ef_weights": analysis.ef_info.name, "ef_sha256": analysis.ef_info.sha256,
                 "demo": analysis.demo, "ef_mean": analysis.ef_mean, "ef_sd": analysis.ef_sd,
             }
-        return {"format": FORMAT, "loop": {}, "model": model, "beats": beats, "audit": [], "measurements": []}
+        return {"format": FORMAT, "loop": {}, "model": model, "beats": beats, "audit": [], "measurements": [],
+                "gate_override": None}
 
     # -- queries ------------------------------------------------------------------------------
     @property
@@ -135,6 +139,12 @@ class Corrections:
     def measurements(self) -> list[dict]:
         """Calipers: {"id", "kind", "frame", "points" (native px), "cm_per_pixel", "user", "time"}."""
         return self.state["measurements"]
+
+    @property
+    def gate_override(self) -> dict | None:
+        """A person's choice over the gates (io/gates.py): {"choice": "a4c" | "exclude", "user", "time"},
+        None when nobody made one."""
+        return self.state.get("gate_override")
 
     def measurement(self, measurement_id: int) -> dict:
         for m in self.measurements:
@@ -310,6 +320,18 @@ class Corrections:
         b = self.beat(beat_id)
         self._edit(f"trace_{phase}", beat_id, lambda: b["tracings"].__setitem__(phase, t),
                    frame=b[f"{phase}_frame"], points=len(contour))
+
+    def override_gate(self, choice: str | None) -> None:
+        """Overrule the gates for this loop: "a4c" analyses it as apical 4-chamber (its EF is reported),
+        "exclude" leaves it out of every summary and report, None goes back to the gates' decision."""
+        if choice not in OVERRIDES:
+            raise ValueError(f"choice must be one of {OVERRIDES}")
+        old = (self.gate_override or {}).get("choice")
+        if choice == old:
+            return
+        value = None if choice is None else {"choice": choice, "user": self.user, "time": _now()}
+        self._edit("override_gate", None, lambda: self.state.__setitem__("gate_override", value),
+                   choice=choice, before=old)
 
     def add_measurement(self, kind: str, frame: int, points, cm_per_pixel: float | None = None) -> int:
         """A caliper on ``frame``: ``points`` in native pixels, ``cm_per_pixel`` the loop's native

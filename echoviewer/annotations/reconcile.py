@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from echoviewer.annotations.model import BeatValues, Corrections
+from echoviewer.io.gates import ANALYSABLE, Decision, apply_override
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,10 @@ def reconcile(analysis: Any, corrections: Corrections | None) -> list[BeatPair]:
     pairs = [BeatPair(b, by_id.pop(b.number, None), True) for b in analysis.beats]
     pairs += [BeatPair(None, v, True) for v in values if v.origin != "model" or v.id in by_id]
     return sorted(pairs, key=lambda p: p.ed_frame)
+
+
+def loop_decision(analysis: Any, corrections: Corrections | None = None) -> Decision:
+    """Whether the method applies to the loop, as reported: the gates' decision (analysable when the
+    analysis was not judged), overruled by a person's choice saved with the corrections."""
+    gate = getattr(analysis, "gate", None) or ANALYSABLE
+    return apply_override(gate, corrections.gate_override if corrections is not None else None)

@@ -153,6 +153,9 @@ def run(args) -> int:
             continue
         results.append(a)
         identities[a.path] = loop.identity
+        if a.gate is not None and not a.gate.analysable:  # no number on a loop the method does not cover
+            bar.end(f"{Path(loop.path).name}: EF none: {a.gate.text()}")
+            continue
         ef = "n/a" if a.ef_mean is None else f"{a.ef_mean:.1f}"
         sd = "" if a.ef_sd is None else f" ± {a.ef_sd:.1f}"
         bar.end(f"{Path(loop.path).name}: EF {ef}{sd} % over {len(a.included_beats)} beats"

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from echoviewer import DEMO_LABEL
-from echoviewer.annotations.reconcile import loop_corrected, reconcile
+from echoviewer.annotations.reconcile import loop_corrected, loop_decision, reconcile
 from echoviewer.io.identity import UNKNOWN, Identity
 from echoviewer.paths import atomic_write
 from echoviewer.pipeline.preprocess import ClipSpec
@@ -107,6 +107,10 @@ def rows_for(a, corrections=None, identity: Identity | None = None) -> list[dict
         "device": a.device,
         **(identity or UNKNOWN).patient_fields(),
     }
+    decision = loop_decision(a, corrections)
+    if not decision.analysable:  # the method does not apply: one summary row, no EF, the reason in flags
+        return [{**common, "beat": "mean", "beats_used": 0, "corrected": 0,
+                 "flags": "; ".join([decision.text()] + [f for f in a.flags if f != decision.text()])}]
     if corrections is not None and not loop_corrected(corrections.values(), a):
         corrections = None  # nobody changed anything: the correction columns stay empty
     summary = None if corrections is None else corrections.summary()
@@ -131,7 +135,7 @@ def rows_for(a, corrections=None, identity: Identity | None = None) -> list[dict
         "esv": _fmt(a.esv_mean),
         "hr_bpm": _fmt(a.hr_bpm, 1),
         "beats_used": a.summary.n_used,
-        "flags": "; ".join(a.flags),
+        "flags": "; ".join(_with(list(a.flags), decision)),
         "corrected": 0,
     }
     if summary is not None:
@@ -145,6 +149,12 @@ def rows_for(a, corrections=None, identity: Identity | None = None) -> list[dict
         })
     rows.append(mean_row)
     return rows
+
+
+def _with(flags: list[str], decision) -> list[str]:
+    """The loop's flags and the gates' decision when it says something ("low confidence: …")."""
+    text = decision.text() if decision.reason or not decision.reported else ""
+    return flags + [text] if text and text not in flags else flags
 
 
 def _of(a, by_path: dict | None):

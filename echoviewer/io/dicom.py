@@ -50,6 +50,7 @@ from echoviewer.io.dicom_layout import (
     read_header,
     read_items,
 )
+from echoviewer.io.gates import label_from_dataset, regions_from_dataset
 from echoviewer.io.identity import Identity
 from echoviewer.io.loop import DEFAULT_FPS, FrameSource, Loop, LoopError, compact
 from echoviewer.io.region import region_from_dataset
@@ -381,7 +382,12 @@ def open_dicom(path: str | os.PathLike) -> Loop:
             "photometric": source.photometric,
             "modality": str(ds.get("Modality", "")),
             "sop_class": _uid_name(ds.get("SOPClassUID", "")),
+            # for the gates (io/gates.py): every ultrasound region (not in the JSON summary)
+            "us_regions": regions_from_dataset(ds, cols, rows),
         }
+        label = label_from_dataset(ds)  # the view the file names, if any
+        if label:
+            info["view_label"] = label
     except LoopError as exc:
         source.close()
         raise LoopError(path, f"cannot decode the pixel data ({ts.name}): {exc.problem}") from None

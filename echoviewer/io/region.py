@@ -10,7 +10,8 @@ import numpy as np
 
 Region = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 
-#: RegionDataType 1: 2D tissue; PhysicalUnits 3: cm.
+#: RegionSpatialFormat 1: 2D; RegionDataType 1: tissue; PhysicalUnits 3: cm.
+_2D = 1
 _TISSUE = 1
 _CM = 3
 
@@ -28,7 +29,8 @@ def _num(item, keyword: str, default=None):
 def region_from_dataset(ds, width: int, height: int) -> tuple[Region | None, float | None]:
     """(region, cm_per_pixel) from the Sequence of Ultrasound Regions (0018,6011).
 
-    The largest 2D tissue region (RegionDataType 1) wins; MaxX1/MaxY1 are inclusive in DICOM and
+    The largest 2D tissue region (RegionSpatialFormat 1, RegionDataType 1) wins (an M-mode or
+    Doppler strip beside it is never the image the models see); MaxX1/MaxY1 are inclusive in DICOM and
     returned exclusive, clipped to the frame. cm_per_pixel needs PhysicalUnitsX/YDirection == 3
     (cm); PhysicalDeltaX/Y are cm per pixel. Anisotropic pixels give the geometric mean (exact for
     areas). (None, None) when the sequence is absent or holds no usable tissue region.
@@ -41,6 +43,9 @@ def region_from_dataset(ds, width: int, height: int) -> tuple[Region | None, flo
     for item in items:
         dtype = _num(item, "RegionDataType")
         if dtype is not None and int(dtype) != _TISSUE:
+            continue
+        spatial = _num(item, "RegionSpatialFormat")
+        if spatial is not None and int(spatial) != _2D:
             continue
         vals = [_num(item, k)
                 for k in ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1")]

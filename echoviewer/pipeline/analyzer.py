@@ -12,8 +12,10 @@ from echoviewer.analysis.ef_categories import paper_threshold_flag
 from echoviewer.analysis.mask_cleanup import keep_lv, one_region
 from echoviewer.analysis.metrics import dice
 from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tracing_from_mask
+from echoviewer.io.gates import Decision, screen
 from echoviewer.models import load_model, pick_device
 from echoviewer.pipeline import cache as cache_mod
+from echoviewer.pipeline.confidence import decide
 from echoviewer.pipeline.feeder import GridFeeder
 from echoviewer.pipeline.inference import InferenceEngine
 from echoviewer.pipeline.preprocess import CLIP_NOTES, ClipSpec, clip_batch, gather_clip, normalise
@@ -200,8 +202,19 @@ class Analyzer:
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
         priority_frame: int | None = None,
+        skip_not_analysable: bool = False,
     ) -> LoopAnalysis:
+        """Segment, find beats, estimate EF; ``gate`` says whether the method applies. With
+        ``skip_not_analysable`` a loop the gates before the models reject (metadata, pixels on a
+        few frames) is not analysed at all: its result has no masks and no beats (`not_analysed`)."""
         t0 = time.perf_counter()
+        before: Decision | None = None
+        if skip_not_analysable:
+            before = screen(loop)
+            if not before.analysable:
+                if progress:
+                    progress(Progress("done", 1, 1))
+                return self.not_analysed(loop, before)
         key = self.cache_key(loop) if self.use_cache else None
         if key:
             hit = cache_mod.load(key, self.seg_info, self.ef_info, self.settings)
@@ -217,12 +230,23 @@ class Analyzer:
         finally:
             feeder.close()
         result = self.summarise(loop, grid, masks[: len(grid)], progress, cancel)
+        result.gate = decide(before if before is not None else screen(loop, grid), result)
         result.seconds = time.perf_counter() - t0
         if key:
             cache_mod.save(key, result)
         if progress:
             progress(Progress("done", 1, 1))
         return result
+
+    def not_analysed(self, loop, gate: Decision) -> LoopAnalysis:
+        """The result of a loop the gates turned away: no masks, no beats, no EF; the reason in its flags."""
+        return LoopAnalysis(
+            path=str(loop.path), n_frames=int(loop.n_frames), fps=float(loop.fps), cm_per_pixel_grid=None,
+            areas=np.zeros(0, np.int64), masks=np.zeros((0, 112, 112), bool), beats=[], ef_mean=None, ef_sd=None,
+            ef_seg_mean=None, edv_mean=None, esv_mean=None, volume_unit="mL" if loop.cm_per_pixel else "px3",
+            hr_bpm=None, flags=[gate.text()], seg_info=self.seg_info, ef_info=self.ef_info, settings=self.settings,
+            device=str(self.device), gate=gate,
+        )
 
     def summarise(self, loop, grid, masks, progress=None, cancel=None) -> LoopAnalysis:
         s = self.settings

@@ -17,7 +17,7 @@ import numpy as np
 from echoviewer.paths import atomic_write, user_cache_dir
 
 #: Bump when the pipeline's results change for the same inputs (numbers, or the words of its flags).
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "3"  # 3: the gates' decision (LoopAnalysis.gate); one LV region, late ED, whole beats
 
 
 def cache_dir() -> Path:
@@ -60,6 +60,7 @@ def save(key: str, result) -> None:
                       "region", "region_source")
         }
         meta["beats"] = beats
+        meta["gate"] = result.gate.to_dict() if result.gate is not None else None
         meta["mask_shape"] = list(result.masks.shape)
         atomic_write(d / f"{key}.npz", lambda f: np.savez_compressed(
             f, masks=np.packbits(result.masks.reshape(-1)), areas=result.areas))
@@ -80,6 +81,11 @@ def load(key: str, seg_info, ef_info, settings):
             areas = z["areas"]
         if meta.get("region") is not None:  # (entries written before it was saved have none)
             meta["region"] = tuple(meta["region"])
+        gate = meta.pop("gate", None)
+        if gate:
+            from echoviewer.io.gates import Decision
+
+            meta["gate"] = Decision.from_dict(gate)
         beats = []
         for bd in meta.pop("beats"):
             bd["ed_tracing"] = _tracing_from_json(bd["ed_tracing"])

@@ -9,6 +9,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from echoviewer.analysis.beat_summary import BeatSummary
+    from echoviewer.io.gates import Decision
 
 #: Paper's high-variance threshold (s.d. of per-beat EF, EF points).
 HIGH_VARIANCE_SD = 2.5
@@ -86,6 +87,14 @@ class LoopAnalysis:
     #: viewer of the same file adopts it instead of decoding frames to detect it again
     region: tuple[int, int, int, int] | None = None
     region_source: str = ""
+    #: whether the method applies (io/gates.py, pipeline/confidence.py); None: not judged (results
+    #: made outside `Analyzer.analyze`)
+    gate: Decision | None = None
+
+    @property
+    def analysed(self) -> bool:
+        """False for a loop the gates turned away before any model ran (no masks, no beats)."""
+        return len(self.masks) > 0
 
     @property
     def summary(self) -> BeatSummary:

@@ -19,7 +19,8 @@ from echoviewer.analysis.beat_summary import BeatSummary
 from echoviewer.analysis.calipers import NAMES
 from echoviewer.analysis.ef_categories import ef_category, paper_threshold_flag
 from echoviewer.annotations.model import Corrections
-from echoviewer.annotations.reconcile import BeatPair, loop_corrected, reconcile
+from echoviewer.annotations.reconcile import BeatPair, loop_corrected, loop_decision, reconcile
+from echoviewer.io.gates import ANALYSABLE, Decision
 from echoviewer.io.identity import UNKNOWN, Identity
 
 #: How EF is obtained, in words (reports say it on every loop).
@@ -95,6 +96,9 @@ class LoopReport:
     reviewed: BeatSummary | None  # the corrected figures (None: not corrected)
     reviews: list[Review] = field(default_factory=list)
     measurements: list[MeasurementLine] = field(default_factory=list)
+    #: whether the method applies (the gates, overruled by a person's choice): a study report keeps
+    #: only the loops it reports and lists the others among the loops left out, with the reason
+    decision: Decision = ANALYSABLE
 
     @property
     def summary(self) -> BeatSummary:
@@ -240,7 +244,8 @@ def loop_report(name: str, analysis: Any, corrections: Corrections | None = None
     reviewed = corrections.summary() if corrected and corrections is not None else None
     return LoopReport(name=name, path=str(analysis.path), identity=ident, analysis=analysis, loop=loop,
                       corrected=corrected, beats=beats, model=analysis.summary, reviewed=reviewed,
-                      reviews=_reviews(corrections) if corrected else [], measurements=_measurements(corrections))
+                      reviews=_reviews(corrections) if corrected else [], measurements=_measurements(corrections),
+                      decision=loop_decision(analysis, corrections))
 
 
 def study_identity(loops: Iterable[LoopReport], entered: Identity | None = None) -> Identity:
@@ -252,8 +257,12 @@ def study_identity(loops: Iterable[LoopReport], entered: Identity | None = None)
 
 def study_report(title: str, loops: list[LoopReport], missing: list[MissingLoop] | None = None,
                  entered: Identity | None = None, generated: datetime | None = None) -> StudyReport:
+    """The study's report: a loop the method does not apply to, or one of low confidence nobody
+    included, is left out with its reason (``missing``); no EF of it is reported."""
+    kept = [lr for lr in loops if lr.decision.reported]
+    left = [MissingLoop(lr.name, lr.decision.text()) for lr in loops if not lr.decision.reported]
     return StudyReport(title=title or Path(".").resolve().name, identity=study_identity(loops, entered),
-                       loops=loops, missing=list(missing or []),
+                       loops=kept, missing=list(missing or []) + left,
                        generated=generated or datetime.now().astimezone())
 
 

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from echoviewer.annotations.reconcile import loop_corrected
+from echoviewer.annotations.reconcile import loop_corrected, loop_decision
 from echoviewer.formatting import format_duration, format_ef
 
 if TYPE_CHECKING:
     from echoviewer.annotations.model import Corrections
     from echoviewer.annotations.store import AutoSaver
+    from echoviewer.io.gates import Decision
     from echoviewer.io.loop import Loop
     from echoviewer.pipeline.results import LoopAnalysis
 
@@ -84,6 +85,13 @@ class LoopEntry:
         """Waiting for or in its analysis (what selecting it re-prioritises)."""
         return self.analysis is None and self.state in (LoopState.QUEUED, LoopState.ANALYSING)
 
+    @property
+    def decision(self) -> Decision | None:
+        """Whether the method applies (the gates, overruled by a person's choice); None until analysed."""
+        if self.state != LoopState.DONE or self.analysis is None:
+            return None
+        return loop_decision(self.analysis, self.corrections)
+
     def mask(self, frame: int) -> np.ndarray | None:
         """The (112,112) LV mask of ``frame``: a person's tracing on it, else the analysis', else a
         chunk that already arrived."""
@@ -120,13 +128,19 @@ class LoopEntry:
         if self.state == LoopState.DONE and self.analysis is not None:
             a = self.analysis
             c = self.corrections
+            d = self.decision
+            if d is not None and not d.analysable:
+                return d.text()  # no EF on a loop the method does not apply to
+            text = f"EF {format_ef(a.ef_mean, a.ef_sd)}" if a.ef_mean is not None else "done · no EF"
             if c is not None and c.has_edits:
                 values = c.values()
                 if loop_corrected(values, a):
                     s = c.summary()
                     ef = f"EF {format_ef(s.ef_mean, s.ef_sd)}" if s.ef_mean is not None else "no EF"
-                    return f"✎ {ef} (model {format_ef(a.ef_mean)})"
-            return f"EF {format_ef(a.ef_mean, a.ef_sd)}" if a.ef_mean is not None else "done · no EF"
+                    text = f"✎ {ef} (model {format_ef(a.ef_mean)})"
+            if d is not None and not d.reported:
+                return f"{d.text()}\n{text} · not reported"
+            return text
         return self.state.value
 
     def detail_text(self) -> str:

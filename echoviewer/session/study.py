@@ -270,6 +270,26 @@ class StudySession:
         if e is not None:
             e.saved, e.restored = SaveResult(error=str(exc)), ""
 
+    def override(self, key: str, choice: str | None) -> LoopEntry:
+        """A person overrules the gates for an analysed loop: "a4c" (analyse as apical 4-chamber: its
+        EF is reported), "exclude" (left out of every summary and report), None (the gates decide).
+        Saved with the loop's corrections and recorded in their audit trail."""
+        e = self.entries[key]
+        if e.corrections is None:
+            raise IllegalTransition(f"{e.name} is not analysed yet: there is no decision to overrule")
+        e.corrections.override_gate(choice)  # saved, then observers hear EDITED
+        self._emit(EventKind.CHANGED, key)
+        return e
+
+    def groups(self) -> dict[str, list[LoopEntry]]:
+        """Analysed loops by decision ("analysable", "low confidence", "not analysable"), study order."""
+        out: dict[str, list[LoopEntry]] = {"analysable": [], "low confidence": [], "not analysable": []}
+        for e in self:
+            d = e.decision
+            if d is not None:
+                out[d.verdict.value].append(e)
+        return out
+
     def failed(self, key: str, message: str) -> LoopEntry | None:
         e = self.entries.get(key)
         if e is None:

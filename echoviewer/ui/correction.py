@@ -59,6 +59,7 @@ def describe(action: str) -> str:
         "move_ed": "ED frame moved", "move_es": "ES frame moved", "add_beat": "beat added",
         "delete_beat": "beat deleted", "exclude": "beat excluded", "include": "beat included again",
         "trace_ed": "ED tracing edited", "trace_es": "ES tracing edited", "undo": "undone", "redo": "redone",
+        "override_gate": "the loop's decision overruled",
     }
     return names.get(action, action.replace("_", " "))
 

@@ -100,9 +100,10 @@ class LoopView(QObject):
         if c is not None:
             self.player.masks_updated(None)  # frames a person traced show the tracing
         self.player.set_beats(values if values is not None else a.beats, demo=a.demo)
-        self.timeline.set_analysis(a, values, summary)
+        decision = e.decision
+        self.timeline.set_analysis(a, values, summary, show_ef=decision is None or decision.analysable)
         self.timeline.set_frame(self.player.current)
-        self.summary.show_analysis(a, e.name, values, summary)
+        self.summary.show_analysis(a, e.name, values, summary, decision=decision)
         self.corrector.draw(values)
 
     def seek(self, frame: int) -> None:

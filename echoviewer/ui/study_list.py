@@ -1,7 +1,10 @@
 """The study list: one row per loop with thumbnail, duration, fps, analysis state and EF.
 
 It renders a `StudySession` (observing it: rows follow every change) and keeps its own key -> row
-map; a row the user picks is reported as ``keySelected(key)``.
+map; a row the user picks is reported as ``keySelected(key)``. Once a loop is judged low
+confidence or not analysable (io/gates.py, pipeline/confidence.py) the rows are grouped under
+headers (analysable, low confidence, not analysable) with the reason on each row; a row's
+right-click menu overrules the gates ("Analyse as apical 4-chamber", "Exclude this loop").
 """
 
 from __future__ import annotations
@@ -15,14 +18,20 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QMenu
 
 from echoviewer.analysis.drawing import to_rgb
 from echoviewer.session import EventKind, LoopEntry, LoopState, SessionEvent, StudySession
 from echoviewer.ui import theme
 
 THUMB = QSize(88, 66)
+#: Group headers, in list order; loops not judged yet (queued, failed, unreadable) stay in the first.
+GROUPS = (("analysable", "ANALYSABLE"), ("low confidence", "LOW CONFIDENCE · EF not reported"),
+          ("not analysable", "NOT ANALYSABLE · no EF"))
+#: The row menu's choices over the gates: (text, Corrections.override_gate choice).
+OVERRIDE_ACTIONS = (("Analyse as apical 4-chamber", "a4c"), ("Exclude this loop", "exclude"),
+                    ("Use the automatic decision", None))
 
 
 def thumbnail(frame: np.ndarray, size: QSize = THUMB) -> QIcon:
@@ -67,6 +76,10 @@ class StudyList(QListWidget):
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.currentItemChanged.connect(self._on_current_changed)
+        self._headers: list[QListWidgetItem] = []
+        self._grouping: list[tuple] = []  # (group, *keys) per group the last time rows were placed
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         session.subscribe(self._on_event)
 
     def item_for(self, key: str) -> QListWidgetItem | None:
@@ -92,23 +105,98 @@ class StudyList(QListWidget):
             e = self.session.get(ev.key)
             if e is not None:
                 self.refresh(e)
+                self._regroup()
 
     def _rebuild(self) -> None:
         with QSignalBlocker(self):
             self.clear()
             self._items = {}
+            self._headers, self._grouping = [], []
             for e in self.session:
                 item = QListWidgetItem(placeholder_icon(), "")
                 item.setData(Qt.ItemDataRole.UserRole, e.key)
                 self._items[e.key] = item
                 self.addItem(item)
                 self.refresh(e)
+        self._grouping = [("", *self.session.order)]
         self._thumb_queue = [e.key for e in self.session if e.readable]
         self._thumb_timer.start()
 
     def _on_current_changed(self, item, _prev) -> None:
-        if item is not None:
+        if item is not None and item.data(Qt.ItemDataRole.UserRole):
             self.keySelected.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    # -- groups ---------------------------------------------------------------------------------------
+    def group_of(self, key: str) -> str:
+        """The group a loop's row is listed under ("analysable" until it is judged otherwise)."""
+        e = self.session.get(key)
+        d = None if e is None else e.decision
+        return "analysable" if d is None else d.verdict.value
+
+    def headers(self) -> list[str]:
+        """The group headers shown, in order (none while every loop is in the first group)."""
+        return [h.text() for h in self._headers]
+
+    def _regroup(self) -> None:
+        """Rows in group order under headers, once some loop is not plainly analysable; else in
+        study order without headers. Only moves rows when the grouping changed."""
+        by_group: dict[str, list[str]] = {g: [] for g, _ in GROUPS}
+        for e in self.session:
+            by_group[self.group_of(e.key)].append(e.key)
+        split = any(by_group[g] for g, _ in GROUPS[1:])
+        order = [k for g, _ in GROUPS for k in by_group[g]] if split else list(self.session.order)
+        layout = [(g, *by_group[g]) for g, _ in GROUPS] if split else [("", *order)]
+        if layout == self._grouping:
+            return
+        current = self.currentItem()
+        key = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        with QSignalBlocker(self):
+            while self.count():
+                self.takeItem(0)
+            self._headers = []
+            rows: list[QListWidgetItem] = []
+            for g, title in GROUPS:
+                if split and by_group[g]:
+                    self._headers.append(self._header(f"{title} ({len(by_group[g])})"))
+                    rows.append(self._headers[-1])
+                    rows += [self._items[k] for k in by_group[g]]
+            for row in rows if split else [self._items[k] for k in order]:
+                self.addItem(row)
+            if key in self._items:
+                self.setCurrentItem(self._items[key], QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._grouping = layout
+
+    @staticmethod
+    def _header(title: str) -> QListWidgetItem:
+        item = QListWidgetItem(title)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)  # never selected, never current
+        font = QFont()
+        font.setBold(True)
+        item.setFont(font)
+        item.setForeground(QColor(theme.MUTED))
+        return item
+
+    def _context_menu(self, pos) -> None:
+        item = self.itemAt(pos)
+        key = None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        menu = self.override_menu(key) if key else None
+        if menu is not None:
+            menu.exec(self.viewport().mapToGlobal(pos))
+
+    def override_menu(self, key: str) -> QMenu | None:
+        """The row menu of an analysed loop: overrule the gates (saved with its corrections)."""
+        e = self.session.get(key)
+        if e is None or e.corrections is None:
+            return None
+        menu = QMenu(self)
+        now = (e.corrections.gate_override or {}).get("choice")
+        for text, choice in OVERRIDE_ACTIONS:
+            act = menu.addAction(text)
+            act.setCheckable(choice is not None)
+            act.setChecked(choice is not None and choice == now)
+            act.setEnabled(choice != now)
+            act.triggered.connect(lambda _=False, c=choice: self.session.override(key, c))
+        return menu
 
     def refresh(self, entry: LoopEntry) -> None:
         item = self._items.get(entry.key)
@@ -133,8 +221,14 @@ class StudyList(QListWidget):
             item.setForeground(QColor(theme.EXCLUDED_COLOR))
         elif entry.state == LoopState.FAILED:
             item.setForeground(QColor(theme.ERROR))
+        elif entry.decision is not None and not entry.decision.analysable:
+            item.setForeground(QColor(theme.EXCLUDED_COLOR))
+        elif entry.decision is not None and not entry.decision.reported:
+            item.setForeground(QColor(theme.FLAGGED_COLOR))
         else:
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
+        if entry.decision is not None and entry.decision.reason:
+            item.setToolTip(item.toolTip() + "\n" + entry.decision.text())
 
     # -- thumbnails, one per event-loop turn ---------------------------------------------------------
     def _next_thumbnail(self) -> None:

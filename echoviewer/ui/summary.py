@@ -62,6 +62,7 @@ class SummaryPanel(QFrame):
         self.setObjectName("panel")
         self.categories = list(DEFAULT_CATEGORIES)
         self.analysis = None
+        self.decision = None  # io.gates.Decision of the loop shown (None: not judged)
         self.values = None  # Corrections.values() of the loop shown (None: no corrections)
         self.corr_summary = None
 
@@ -194,7 +195,7 @@ class SummaryPanel(QFrame):
         self._values[name].setText(text)
 
     def show_message(self, title: str, message: str, error: bool = False) -> None:
-        self.analysis = None
+        self.analysis = self.decision = None
         self.values = self.corr_summary = None
         self.model_line.hide()
         self.live.hide()
@@ -223,9 +224,14 @@ class SummaryPanel(QFrame):
             return f"{v:.0f} mL"
         return f"{v / 1000:.1f}k px³"
 
-    def show_analysis(self, a, title: str = "", values=None, summary=None) -> None:
+    def show_analysis(self, a, title: str = "", values=None, summary=None, decision=None) -> None:
         """Show an analysis; with ``values`` / ``summary`` (Corrections.values() / .summary()) the
-        corrected values lead and the model's stand beside them."""
+        corrected values lead and the model's stand beside them. ``decision`` (io.gates.Decision,
+        LoopEntry.decision): a loop the method does not apply to shows no EF, one of low confidence
+        says its EF is not reported."""
+        if decision is None and a is self.analysis:
+            decision = self.decision  # shown again (new categories, correction mode): same loop
+        self.decision = decision
         self.analysis = a
         self.values, self.corr_summary = values, summary
         self.title.setText(title)
@@ -290,6 +296,8 @@ class SummaryPanel(QFrame):
 
         self.weights.setText(f"Segmentation: {wl(seg)}<br>EF: {wl(ef)}")
         flags = [f for f in a.flags if f != "demo weights"]  # the banner says it louder
+        if decision is not None and (decision.reason or not decision.reported):
+            flags.insert(0, decision.text())
         if flags:
             items = "".join(f"<li>{html.escape(f[:1].upper() + f[1:])}</li>" for f in flags)
             self.flags.setText(
@@ -301,6 +309,25 @@ class SummaryPanel(QFrame):
             self._fill_model_beats(a)
         else:
             self._fill_corrected_beats(a, values, corrected)
+        if decision is not None:
+            self._show_decision(decision)
+
+    def _show_decision(self, decision) -> None:
+        if not decision.analysable:  # never a number on a loop the method does not cover
+            self.ef_value.setText("–")
+            self._set_value("Segmentation EF", "–")
+            for name in ("EDV", "ESV"):
+                self._set_value(name, "–")
+            self.beats_used.setText("no EF: EchoNet-Dynamic's method covers apical 4-chamber B-mode cines only")
+            self.beats.setRowCount(0)
+            text, color = decision.text(), theme.EXCLUDED_COLOR
+        elif not decision.reported:
+            text, color = f"{decision.text()} · EF not reported", theme.FLAGGED_COLOR
+        else:
+            return
+        self.category.setWordWrap(True)
+        self.category.setText(text)
+        self.category.setStyleSheet(f"font-size: 10pt; font-weight: 600; color: {color};")
 
     def _fill_model_beats(self, a) -> None:
         self.beats.setColumnCount(4)

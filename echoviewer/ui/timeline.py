@@ -213,9 +213,10 @@ class TimelineWidget(pg.PlotWidget):
             if not fits:
                 pi.setYRange(*want, padding=0)
 
-    def set_analysis(self, a, values=None, summary=None) -> None:
+    def set_analysis(self, a, values=None, summary=None, show_ef: bool = True) -> None:
         """Draw an analysis; with ``values`` (Corrections.values()) and ``summary`` the markers and
-        the mean follow the corrections and corrected beats get an EF diamond."""
+        the mean follow the corrections and corrected beats get an EF diamond. ``show_ef`` False
+        (a loop the method does not apply to, io/gates.py): the area curve and beats, no EF."""
         self.clear_loop()
         self.analysis = a
         self.n_frames = int(a.n_frames)
@@ -244,6 +245,8 @@ class TimelineWidget(pg.PlotWidget):
             span = max(hi - lo, 1e-6)
             pi.setYRange(lo - 0.06 * span, hi + 0.75 * span, padding=0)
 
+        if not show_ef:
+            return
         corrected = summary is not None and loop_corrected(values, a)
         # per-beat model EF at the ES frame's time (dimmed, unlabelled beside corrected values)
         spots = []
