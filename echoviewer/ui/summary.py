@@ -296,7 +296,9 @@ class SummaryPanel(QFrame):
 
         self.weights.setText(f"Segmentation: {wl(seg)}<br>EF: {wl(ef)}")
         flags = [f for f in a.flags if f != "demo weights"]  # the banner says it louder
-        if decision is not None and (decision.reason or not decision.reported):
+        if decision is not None and not decision.analysable:
+            flags = [decision.text()]  # what the model made of it (beats, disagreement) means nothing here
+        elif decision is not None and (decision.reason or not decision.reported):
             flags.insert(0, decision.text())
         if flags:
             items = "".join(f"<li>{html.escape(f[:1].upper() + f[1:])}</li>" for f in flags)
@@ -316,7 +318,7 @@ class SummaryPanel(QFrame):
         if not decision.analysable:  # never a number on a loop the method does not cover
             self.ef_value.setText("–")
             self._set_value("Segmentation EF", "–")
-            for name in ("EDV", "ESV"):
+            for name in ("EDV", "ESV", "Heart rate"):
                 self._set_value(name, "–")
             self.beats_used.setText("no EF: EchoNet-Dynamic's method covers apical 4-chamber B-mode cines only")
             self.beats.setRowCount(0)

@@ -63,6 +63,9 @@ def test_a_not_analysable_loop_plays_and_shows_no_ef(make_window, study_dir, qtb
     assert win.current_key == keys["a_doppler.avi"]
     assert win.view.summary.ef_value.text() == "–"
     assert "not analysable" in win.view.summary.category.text()
+    summary = win.view.summary
+    assert summary._values["Heart rate"].text() == "–"  # no figure of the model's on it
+    assert "PW Doppler" in summary.flags.text() and summary.flags.text().count("<li>") == 1
     start = win.player.current
     win.player.play()
     qtbot.waitUntil(lambda: win.player.current != start, timeout=5000)
