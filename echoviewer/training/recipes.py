@@ -38,6 +38,7 @@ class DemoRecipe:
     clip_frames: int = 32
     clip_period: int = 2
     threads: int = 2
+    seg_init: str | None = None  # start the segmentation from these weights (their mean/std kept)
 
 
 def _provenance(recipe, command: str, data: str, stats: dict) -> dict:
@@ -46,9 +47,16 @@ def _provenance(recipe, command: str, data: str, stats: dict) -> dict:
         "command": command,
         "data": data,
         "recipe": recipe.__dict__ if hasattr(recipe, "__dict__") else str(recipe),
+        **({"segmentation_init_sha256": _sha(recipe.seg_init)} if getattr(recipe, "seg_init", None) else {}),
         "torch": torch.__version__,
         "training": stats,
     }
+
+
+def _sha(path: str) -> str:
+    from echoviewer.paths import sha256_file
+
+    return sha256_file(Path(path))
 
 
 def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log) -> dict:
@@ -76,13 +84,21 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe | None = None, log=print,
     log(f"generating {recipe.phantoms} training phantoms (seed {recipe.seed})…")
     ts = phantom_set(recipe.phantoms, seed=recipe.seed, log=log)
     frames, masks = ts.seg_arrays()
-    mean, std = channel_stats(frames, seed=recipe.seed)
+    seg = build_model("unet_small")
+    if recipe.seg_init:
+        # warm start: a continuation of earlier weights keeps their input normalisation
+        init, info = load_model("segmentation", recipe.seg_init, device="cpu")
+        seg.load_state_dict(unwrap(init).state_dict())
+        mean, std = tuple(info.mean), tuple(info.std)
+        log(f"segmentation starts from {recipe.seg_init} (sha256 {info.sha256[:12]}…)")
+    else:
+        mean, std = channel_stats(frames, seed=recipe.seed)
     log(f"{len(frames)} segmentation frames, {len(ts.loops)} loops; mean {mean[0]:.2f} std {std[0]:.2f} "
         f"({time.perf_counter() - t0:.0f} s)")
 
-    seg = build_model("unet_small")
     seg_stats = train_segmentation(seg, frames, masks, mean, std, TrainConfig(
-        steps=recipe.seg_steps, batch=recipe.seg_batch, lr=3e-3, seed=recipe.seed), log=log)
+        steps=recipe.seg_steps, batch=recipe.seg_batch, lr=1.5e-3 if recipe.seg_init else 3e-3,  # warm: gentler
+        seed=recipe.seed), log=log)
     del frames, masks
     # The demo EF model reads clips through the trained segmentation (see SegEFMini): a plain
     # (2+1)D network did not learn EF on a 2-core CPU budget (train MAE stuck at the label s.d.).
