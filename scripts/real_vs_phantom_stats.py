@@ -54,9 +54,11 @@ def grain(frames: np.ndarray) -> tuple[float, float]:
 
 def describe(name: str, frames: np.ndarray | list[np.ndarray]) -> str:
     """One line of figures; a list of loops is pooled (each loop's own sector)."""
-    px = np.concatenate([sector_pixels(f).ravel() for f in frames]) if isinstance(frames, list) else sector_pixels(frames)
     if isinstance(frames, list):
+        px = np.concatenate([sector_pixels(f).ravel() for f in frames])
         frames = np.concatenate(frames)
+    else:
+        px = sector_pixels(frames)
     q = np.percentile(px, [5, 25, 50, 75, 95, 99])
     gx, gy = grain(frames)
     return (f"{name:28s} mean {px.mean():5.1f} sd {px.std():5.1f}  p5/25/50/75/95/99 "

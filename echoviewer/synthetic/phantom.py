@@ -128,7 +128,8 @@ def _draw_realism(rng: np.random.Generator) -> dict[str, Any]:
     x["haze_depth_cm"] = float(u(1.5, 4.0))
     x["septal_dropout"] = [float(u(0.55, 0.95)), float(u(0.5, 1.5)), float(u(0.1, 0.6))] if rng.random() < 0.4 else None
     x["lateral_dropout"] = [float(u(0.3, 0.9)), float(u(0.8, 2.0)), float(u(0.15, 0.7))] if rng.random() < 0.4 else None
-    x["papillary2"] = [float(u(0.55, 0.75)), float(rng.choice([-1.0, 1.0]) * u(0.35, 0.6))] if rng.random() < 0.4 else None
+    x["papillary2"] = ([float(u(0.55, 0.75)), float(rng.choice([-1.0, 1.0]) * u(0.35, 0.6))]
+                       if rng.random() < 0.4 else None)
     x["blood_lift"] = float(np.exp(u(0.0, np.log(3.0))))
     x["gain_offset_db"] = float(u(-11.0, -3.0))
     x["dr_scale"] = float(u(1.0, 1.2))

@@ -87,7 +87,8 @@ class Augment:
         x = x * np.float32(rng.uniform(*self.gain))
         if rng.random() < self.blur_p:
             sx, sy = rng.uniform(*self.blur_sigma, 2)
-            x = np.stack([cv2.GaussianBlur(fr, (0, 0), sigmaX=float(sx), sigmaY=float(sy)) for fr in x]).reshape(x.shape)
+            x = np.stack([cv2.GaussianBlur(fr, (0, 0), sigmaX=float(sx), sigmaY=float(sy))
+                          for fr in x]).reshape(x.shape)
         shape = x.shape[:-1] + (1,)
         if rng.random() < self.speckle_p:
             # multiplicative noise with a grain (one field per frame: speckle decorrelates in time)
