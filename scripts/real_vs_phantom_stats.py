@@ -69,6 +69,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--phantoms", type=int, default=8)
     ap.add_argument("--seed", type=int, default=123)
+    ap.add_argument("--plain", action="store_true", help="the phantoms without realism=True")
     args = ap.parse_args()
     from pydicom.data import get_testdata_file
 
@@ -81,7 +82,7 @@ def main() -> int:
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(args.seed).spawn(args.phantoms)]
     all_ph = []
     for i, r in enumerate(rngs):
-        g = generate_phantom(r, frames=30)
+        g = generate_phantom(r, frames=30, realism=not args.plain)
         f = g.frames[..., 0]
         all_ph.append(f)
         print(describe(f"phantom {i}", f))

@@ -387,6 +387,7 @@ def generate_phantom(
     dropout: float = 0.0,
     noise: float = 1.0,
     render: bool = True,
+    realism: bool = False,
     **overrides: Any,
 ) -> Phantom:
     """One phantom loop.
@@ -399,7 +400,9 @@ def generate_phantom(
     demand); "auto" keeps them up to 400 MB.
     dropout: fraction of pixels set to black in each 112 frame (and native frame). noise: scale
     of the electronic noise (0 none, 1 default). render=False skips the images (frames are all
-    zero; the truth is the same). overrides: any of OVERRIDABLE (e.g. hr=60, fps=50,
+    zero; the truth is the same). realism: the issue-20 rendering closer to a real machine's A4C
+    (``_draw_realism``; same truth; off by default so that weights trained on the earlier
+    renderings keep meeting their figures). overrides: any of OVERRIDABLE (e.g. hr=60, fps=50,
     ef=35, ef_sd=0, n_beats=3).
     """
     rng = rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
@@ -548,12 +551,12 @@ def generate_phantom(
     # -- rendering --------------------------------------------------------------------------------
     r_seed = int(rng.integers(2**63))
     rrng = np.random.default_rng(r_seed)
-    for k, val in _draw_realism(np.random.default_rng([r_seed, 20])).items():
-        p.setdefault(k, val)
-    p["blood_level"] *= p["blood_lift"]
-    p["psf_lat_rad"] *= p["psf_lat_scale"]
-    p["psf_ax_cm"] *= p["psf_ax_scale"]
-    p["dyn_range_db"] *= p["dr_scale"]
+    if realism:
+        p.update(_draw_realism(np.random.default_rng([r_seed, 20])), black_floor=True)
+        p["blood_level"] *= p["blood_lift"]
+        p["psf_lat_rad"] *= p["psf_lat_scale"]
+        p["psf_ax_cm"] *= p["psf_ax_scale"]
+        p["dyn_range_db"] *= p["dr_scale"]
     drng = np.random.default_rng(rng.integers(2**63))
     frames_112 = np.zeros((n_frames, GRID, GRID), np.uint8)
     native_frames = None
@@ -609,7 +612,7 @@ def generate_phantom(
         ren = Renderer(scene, X, Y, rrng, step=1)
         for k, t in enumerate(times):
             frames_112[k] = ren.frame(float(t), k)
-        if p["overlay"]:
+        if p.get("overlay"):
             _grid_overlay(frames_112, times, tl, p["overlay_seed"])
     if dropout > 0:
         drop = drng.random(frames_112.shape) < dropout
@@ -617,7 +620,8 @@ def generate_phantom(
     rgb = np.repeat(frames_112[..., None], 3, axis=3)
     params = {k: v for k, v in p.items() if not callable(v) and not k.startswith("_")}
     params.update(size="native" if native else "112", native_size=[W_nat, H_nat], dropout=float(dropout),
-                  noise=float(noise), n_frames=int(n_frames), n_beats_complete=len(ed_l), t0=float(t0))
+                  noise=float(noise), realism=bool(realism), n_frames=int(n_frames), n_beats_complete=len(ed_l),
+                  t0=float(t0))
     return Phantom(
         frames=rgb, truth=truth, params=params, fan=fan, region=region, transform=tr, times=times,
         native_contours=np.stack(nat_contours).astype(np.float32), native_frames=native_frames, _ctx=ctx,

@@ -415,8 +415,11 @@ class Renderer:
         dr = p["dyn_range_db"]
         db = cv2.log(intensity + np.float32(1e-7))  # natural log; 10 log10(x) = 4.3429 ln(x)
         x = (db * np.float32(4.342945 / dr)) + (self.gain_db + np.float32(g_t + dr)) / np.float32(dr)
-        # below the display's black level is black (convertScaleAbs alone would fold negative values
-        # back up as |x|, drawing dark rings where the log image crosses zero)
-        x8 = cv2.convertScaleAbs(cv2.max(x, 0.0), alpha=255.0)  # saturates to 0..255
+        # below the display's black level is black: convertScaleAbs alone folds negative values back
+        # up as |x| (dark rings where the log image crosses zero); kept without realism, as the
+        # committed demo weights were trained on it
+        if p.get("black_floor"):
+            x = cv2.max(x, 0.0)
+        x8 = cv2.convertScaleAbs(x, alpha=255.0)  # saturates to 0..255
         x8 = cv2.LUT(x8, self.lut)
         return cv2.multiply(x8, self.cov8, scale=1.0 / 255.0)

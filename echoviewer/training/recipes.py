@@ -39,6 +39,7 @@ class DemoRecipe:
     clip_period: int = 2
     threads: int = 2
     seg_init: str | None = None  # start the segmentation from these weights (their mean/std kept)
+    realism: bool = False  # train and evaluate on the issue-20 phantoms (generate_phantom(realism=True))
 
 
 def _provenance(recipe, command: str, data: str, stats: dict) -> dict:
@@ -59,7 +60,7 @@ def _sha(path: str) -> str:
     return sha256_file(Path(path))
 
 
-def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log) -> dict:
+def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log, realism: bool = False) -> dict:
     from echoviewer.evaluation.phantoms import evaluate_phantoms
     from echoviewer.pipeline.analyzer import Analyzer
     from echoviewer.pipeline.results import AnalysisSettings
@@ -68,7 +69,7 @@ def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log) -> 
     analyzer = Analyzer(AnalysisSettings(seg_weights=str(seg_path), ef_weights=str(ef_path), device="cpu"),
                         use_cache=False)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(heldout_seed).spawn(n)]
-    return evaluate_phantoms(analyzer, (generate_phantom(r) for r in rngs), log=log) | {
+    return evaluate_phantoms(analyzer, (generate_phantom(r, realism=realism) for r in rngs), log=log) | {
         "heldout_seed": heldout_seed, "heldout": f"{n} phantoms never seen in training (seed {heldout_seed})"}
 
 
@@ -82,7 +83,7 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe | None = None, log=print,
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     log(f"generating {recipe.phantoms} training phantoms (seed {recipe.seed})…")
-    ts = phantom_set(recipe.phantoms, seed=recipe.seed, log=log)
+    ts = phantom_set(recipe.phantoms, seed=recipe.seed, log=log, realism=recipe.realism)
     frames, masks = ts.seg_arrays()
     seg = build_model("unet_small")
     if recipe.seg_init:
@@ -117,7 +118,7 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe | None = None, log=print,
             **common, "architecture": EF_ARCH, "task": "ef", "frames": recipe.clip_frames,
             "period": recipe.clip_period, "provenance": _provenance(recipe, command, data, ef_stats)})
         log("evaluating on held-out phantoms…")
-        metrics = _evaluate(seg_tmp, ef_tmp, recipe.seed + 10_000, recipe.heldout, log)
+        metrics = _evaluate(seg_tmp, ef_tmp, recipe.seed + 10_000, recipe.heldout, log, recipe.realism)
         log(f"held-out: {metrics}")
         for src, task in ((seg_tmp, "segmentation"), (ef_tmp, "ef")):
             model = seg if task == "segmentation" else ef
