@@ -24,6 +24,9 @@ def register(sub) -> None:
     p.add_argument("--heldout", type=int, default=40, help="held-out phantoms for the demo metrics")
     p.add_argument("--seg-steps", type=int, default=800)
     p.add_argument("--ef-steps", type=int, default=3000, help="EF head training steps")
+    p.add_argument("--seg-init", default=None, help="demo: start the segmentation from these weights (warm start)")
+    p.add_argument("--threads", type=int, default=2, help="demo: torch CPU threads")
+    p.add_argument("--realism", action="store_true", help="demo: train on the phantoms closer to real A4C (issue 20)")
     p.add_argument("--steps", type=int, default=300, help="fine-tuning steps per model")
     p.add_argument("--lr", type=float, default=5e-4, help="fine-tuning learning rate")
     p.set_defaults(func=run)
@@ -44,7 +47,8 @@ def run(args) -> int:
                 return 2
             out = Path(args.out or Path(__file__).resolve().parents[2] / "weights")
             recipe = recipes.DemoRecipe(seed=args.seed, phantoms=args.phantoms, heldout=args.heldout,
-                                        seg_steps=args.seg_steps, ef_steps=args.ef_steps)
+                                        seg_steps=args.seg_steps, ef_steps=args.ef_steps,
+                                        seg_init=args.seg_init, threads=args.threads, realism=args.realism)
             recipes.train_demo(out, recipe, log=log, command=command)
             return 0
         if not args.init:

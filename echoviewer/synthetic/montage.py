@@ -43,10 +43,10 @@ def real_a4c_frames() -> list[np.ndarray]:
     return [a[i, 14:206, 64:256] for i in (0, len(a) // 2)]
 
 
-def make_montage(path: str | Path, seeds=(1, 2, 3, 4)) -> Path:
+def make_montage(path: str | Path, seeds=(1, 2, 3, 4), realism: bool = True) -> Path:
     rows = []
     for s in seeds:
-        ph = generate_phantom(s, size="native" if s == seeds[0] else "112")
+        ph = generate_phantom(s, size="native" if s == seeds[0] else "112", realism=realism)
         t = ph.truth
         ed, es = int(t.ed_frames[0]), int(t.es_frames[0])
         # a diastolic frame with the mitral valve open: after ES, during rapid filling
@@ -62,7 +62,7 @@ def make_montage(path: str | Path, seeds=(1, 2, 3, 4)) -> Path:
         rows.append(np.hstack(row))
     real = real_a4c_frames()
     real_col = [_label(_tile(real[0]), "REAL A4C (pydicom)"), _label(_tile(real[1]), "REAL A4C, later frame")]
-    ph = generate_phantom(seeds[0], size="native", frames=40)
+    ph = generate_phantom(seeds[0], size="native", frames=40, realism=realism)
     nat = ph.native_frames[int(ph.truth.ed_frames[0])]
     h = TILE * 2
     w = int(round(nat.shape[1] * h / nat.shape[0]))

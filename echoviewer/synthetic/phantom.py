@@ -113,6 +113,70 @@ def _draw_params(rng: np.random.Generator) -> dict[str, Any]:
     return p
 
 
+def _draw_realism(rng: np.random.Generator) -> dict[str, Any]:
+    """What makes a phantom look like a real machine's A4C (issue 20), drawn from its own generator
+    (derived from the render seed) so that the truth of every seed is the same as before: thick,
+    trabeculated apex and near-field haze, wall dropout, a second papillary muscle, softer
+    blood/tissue contrast, darker gain, laterally longer speckle, vendor overlays on the grid."""
+    u = rng.uniform
+    x: dict[str, Any] = {}
+    x["apical_myo_cm"] = float(u(0.1, 0.8))
+    x["apical_frac"] = float(u(0.2, 0.4))
+    x["trabec_level"] = float(u(0.0, 0.5) if rng.random() < 0.75 else 0.0)
+    x["trabec_frac"] = float(u(0.15, 0.4))
+    x["haze"] = float(u(0.0, 0.025))
+    x["haze_depth_cm"] = float(u(1.5, 4.0))
+    x["septal_dropout"] = [float(u(0.55, 0.95)), float(u(0.5, 1.5)), float(u(0.1, 0.6))] if rng.random() < 0.4 else None
+    x["lateral_dropout"] = [float(u(0.3, 0.9)), float(u(0.8, 2.0)), float(u(0.15, 0.7))] if rng.random() < 0.4 else None
+    x["papillary2"] = ([float(u(0.55, 0.75)), float(rng.choice([-1.0, 1.0]) * u(0.35, 0.6))]
+                       if rng.random() < 0.4 else None)
+    x["blood_lift"] = float(np.exp(u(0.0, np.log(3.0))))
+    x["gain_offset_db"] = float(u(-11.0, -3.0))
+    x["dr_scale"] = float(u(1.0, 1.2))
+    x["psf_lat_scale"] = float(u(1.0, 1.7))
+    x["psf_ax_scale"] = float(u(0.7, 1.0))
+    x["blur_lat_cm"] = float(u(0.05, 0.35))
+    x["blur_ax_cm"] = float(u(0.05, 0.15))
+    x["overlay"] = bool(rng.random() < 0.8)
+    x["overlay_seed"] = int(rng.integers(2**31))
+    return x
+
+
+def _grid_overlay(frames: np.ndarray, times: np.ndarray, tl: Timeline, seed: int) -> None:
+    """Vendor-style burn-ins on 112 frames (in place), outside and over the sector: text, depth
+    dots, a grey bar, the ECG with its sweep cursor. The 10x10 top corners stay black."""
+    rng = np.random.default_rng(seed)
+    n, H, W = frames.shape
+    img = np.zeros((H, W), np.uint8)
+    font = cv2.FONT_HERSHEY_PLAIN
+    level = int(rng.integers(120, 230))
+    chars = "0123456789ABCDEFGHKLMPRSTV%. "
+    for x_left, n_lines in ((1, int(rng.integers(0, 4))), (W - 30, int(rng.integers(0, 4)))):
+        for i in range(n_lines):
+            text = "".join(rng.choice(list(chars), int(rng.integers(3, 6))))
+            cv2.putText(img, text, (x_left, 22 + 9 * i), font, 0.55, level, 1)
+    if rng.random() < 0.6:  # depth scale dots down one side
+        x = int(rng.integers(W - 8, W - 2)) if rng.random() < 0.7 else int(rng.integers(2, 8))
+        for y in range(int(rng.integers(14, 24)), H - 4, int(rng.integers(6, 12))):
+            img[y, x : x + 2] = level
+    if rng.random() < 0.3:  # grey bar
+        x0, y0 = int(rng.integers(1, 6)), int(rng.integers(30, 60))
+        img[y0 : y0 + 30, x0 : x0 + 3] = np.linspace(230, 20, 30).astype(np.uint8)[:, None]
+    ecg = rng.random() < 0.7
+    y_ecg = int(rng.integers(92, 108))
+    if ecg:
+        ts = np.linspace(times[0], times[-1], W - 8)
+        vals = np.array([_ecg_value(float(t), tl) for t in ts])
+        pts = np.stack([np.arange(4, W - 4), y_ecg - vals * float(rng.uniform(5, 10))], 1).astype(np.int32)
+        cv2.polylines(img, [pts], False, level, 1)
+    for k in range(n):
+        f = frames[k]
+        np.maximum(f, img, out=f)
+        if ecg:
+            xc = int(4 + (times[k] - times[0]) / max(times[-1] - times[0], 1e-9) * (W - 9))
+            f[max(y_ecg - 10, 12) : y_ecg + 4, xc] = level
+
+
 OVERRIDABLE = {
     "hr", "fps", "n_beats", "ef", "ef_sd", "depth_cm", "fan_angle_deg", "tilt_deg", "lv_length_cm",
     "lv_halfwidth_cm", "gain_db", "dyn_range_db", "papillary", "moderator", "patient_id",
@@ -323,6 +387,7 @@ def generate_phantom(
     dropout: float = 0.0,
     noise: float = 1.0,
     render: bool = True,
+    realism: bool = False,
     **overrides: Any,
 ) -> Phantom:
     """One phantom loop.
@@ -335,7 +400,9 @@ def generate_phantom(
     demand); "auto" keeps them up to 400 MB.
     dropout: fraction of pixels set to black in each 112 frame (and native frame). noise: scale
     of the electronic noise (0 none, 1 default). render=False skips the images (frames are all
-    zero; the truth is the same). overrides: any of OVERRIDABLE (e.g. hr=60, fps=50,
+    zero; the truth is the same). realism: the issue-20 rendering closer to a real machine's A4C
+    (``_draw_realism``; same truth; off by default so that weights trained on the earlier
+    renderings keep meeting their figures). overrides: any of OVERRIDABLE (e.g. hr=60, fps=50,
     ef=35, ef_sd=0, n_beats=3).
     """
     rng = rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
@@ -482,7 +549,14 @@ def generate_phantom(
     )
 
     # -- rendering --------------------------------------------------------------------------------
-    rrng = np.random.default_rng(rng.integers(2**63))
+    r_seed = int(rng.integers(2**63))
+    rrng = np.random.default_rng(r_seed)
+    if realism:
+        p.update(_draw_realism(np.random.default_rng([r_seed, 20])), black_floor=True)
+        p["blood_level"] *= p["blood_lift"]
+        p["psf_lat_rad"] *= p["psf_lat_scale"]
+        p["psf_ax_cm"] *= p["psf_ax_scale"]
+        p["dyn_range_db"] *= p["dr_scale"]
     drng = np.random.default_rng(rng.integers(2**63))
     frames_112 = np.zeros((n_frames, GRID, GRID), np.uint8)
     native_frames = None
@@ -538,13 +612,16 @@ def generate_phantom(
         ren = Renderer(scene, X, Y, rrng, step=1)
         for k, t in enumerate(times):
             frames_112[k] = ren.frame(float(t), k)
+        if p.get("overlay"):
+            _grid_overlay(frames_112, times, tl, p["overlay_seed"])
     if dropout > 0:
         drop = drng.random(frames_112.shape) < dropout
         frames_112[drop] = 0
     rgb = np.repeat(frames_112[..., None], 3, axis=3)
     params = {k: v for k, v in p.items() if not callable(v) and not k.startswith("_")}
     params.update(size="native" if native else "112", native_size=[W_nat, H_nat], dropout=float(dropout),
-                  noise=float(noise), n_frames=int(n_frames), n_beats_complete=len(ed_l), t0=float(t0))
+                  noise=float(noise), realism=bool(realism), n_frames=int(n_frames), n_beats_complete=len(ed_l),
+                  t0=float(t0))
     return Phantom(
         frames=rgb, truth=truth, params=params, fan=fan, region=region, transform=tr, times=times,
         native_contours=np.stack(nat_contours).astype(np.float32), native_frames=native_frames, _ctx=ctx,

@@ -147,7 +147,11 @@ class Scene:
             return cv2.distanceTransform((~m).astype(np.uint8), cv2.DIST_L2, 5) * res
 
         d_lv, d_rv, d_la, d_ra = dist_to(lv), dist_to(rv), dist_to(la), dist_to(ra)
-        tissue = (d_lv <= h.T0) | (d_rv <= h.rv_wall) | (d_la <= h.atrial_wall) | (d_ra <= h.atrial_wall)
+        d, w = h.to_dw(X, Y)
+        # the apical myocardium is thicker (and often foreshortened into view) than the side walls
+        ext = p.get("apical_frac", 0.3) * h.L0
+        T_lv = h.T0 + p.get("apical_myo_cm", 0.0) * smoothstep((ext - d) / ext)
+        tissue = (d_lv <= T_lv) | (d_rv <= h.rv_wall) | (d_la <= h.atrial_wall) | (d_ra <= h.atrial_wall)
         tissue &= ~cav
         d_heart = dist_to(tissue | cav)
 
@@ -163,7 +167,6 @@ class Scene:
               * np.clip(1 + 0.8 * _lowfreq(rng, (H, W), 0.3 / res), 0, None))
         # pericardium: bright rim, brightest behind the heart (deep) and on the lateral side
         peri_band = (d_heart > 0) & (d_heart <= p["peri_thick"])
-        d, w = h.to_dw(X, Y)
         deep = np.clip((d - (h.L0 + 0.4 * h.la_len)) / (0.6 * h.la_len), 0, 1)
         peri = (p["peri_level"] * (0.03 + 0.9 * deep + 0.08 * (w > 0.5 * h.W0))
                 * (1 + 0.3 * _lowfreq(rng, (H, W), 0.4 / res)))
@@ -174,10 +177,17 @@ class Scene:
         # myocardium
         fib = 1 + 0.35 * _lowfreq(rng, (H, W), 0.35 / res) + 0.2 * _lowfreq(rng, (H, W), 0.12 / res)
         myo = p["myo_level"] * np.clip(fib, 0.3, None)
-        septal = (d_lv <= h.T0) & (w < 0)
+        septal = (d_lv <= T_lv) & (w < 0)
         myo = np.where(septal, myo * p["septum_gain"], myo)
         # endocardial border slightly brighter (specular)
         myo = myo * (1 + 0.25 * np.exp(-(d_lv / 0.15) ** 2))
+        # echo dropout where the beam runs along a wall (basal septum, lateral wall): (depth as a
+        # fraction of the LV length, half-width cm, remaining echogenicity)
+        for side, key in ((-1.0, "septal_dropout"), (1.0, "lateral_dropout")):
+            if p.get(key):
+                frac, wid, keep = p[key]
+                band = np.exp(-(((d - frac * h.L0) / wid) ** 2)) * (w * side > 0) * (d_lv <= T_lv + 0.3)
+                myo = myo * (1.0 - (1.0 - keep) * band)
         E = np.where(tissue, myo, E)
         # fibrous skeleton at the crux and annuli
         for lm in (h.to_xy(h.L0, -h.a0), h.to_xy(h.L0, h.a0)):
@@ -188,6 +198,15 @@ class Scene:
         # blood
         blood = p["blood_level"] * (1 + 0.5 * np.clip(_lowfreq(rng, (H, W), 0.5 / res), -1, None))
         E = np.where(cav, blood, E)
+        # apical trabeculae: grey strands inside the cavity (inside the traced LV, as a reader traces)
+        if p.get("trabec_level", 0.0) > 0:
+            ext_t = p["trabec_frac"] * h.L0
+            strands = np.clip(_lowfreq(rng, (H, W), 0.09 / res), 0, None) ** 1.5
+            E += lv * p["trabec_level"] * p["myo_level"] * strands * smoothstep((ext_t - d) / (0.6 * ext_t))
+        # near-field haze / reverberation clutter reaching into the apical cavity
+        if p.get("haze", 0.0) > 0:
+            E += (p["haze"] * np.exp(-np.maximum(R - chest, 0) / p["haze_depth_cm"])
+                  * np.clip(1 + 0.7 * _lowfreq(rng, (H, W), 0.2 / res), 0, None))
         # apical near-field clutter / haze (also inside the cavities)
         E += (p["clutter"] * 0.5 * np.exp(-np.maximum(R - chest, 0) / 1.6)
               * np.clip(1 + _lowfreq(rng, (H, W), 0.25 / res), 0, None))
@@ -196,9 +215,13 @@ class Scene:
         fossa = np.exp(-(((d - (h.L0 + 1.9)) / 0.7) ** 2))
         E = np.where(ias, E * (1 - 0.8 * fossa), E)
         # papillary muscle on the lateral wall, moderator band in the RV
-        if h.papillary:
-            hs, hl = h.half_widths(np.array([0.66]), 1.0)
-            c = h.to_xy(0.66 * h.L0, 0.62 * hl[0])
+        # papillary muscles inside the cavity (inside the truth mask): (position along the axis,
+        # across it as a fraction of the half-width towards the lateral (+) or septal (-) wall)
+        pap = [(0.66, 0.62)] if h.papillary else []
+        pap += [tuple(p["papillary2"])] if p.get("papillary2") else []
+        for frac, across in pap:
+            hs, hl = h.half_widths(np.array([frac]), 1.0)
+            c = h.to_xy(frac * h.L0, across * (hl[0] if across > 0 else hs[0]))
             ex = ((X - c[0]) * h.u[0] + (Y - c[1]) * h.u[1]) / 0.85
             ey = ((X - c[0]) * h.v[0] + (Y - c[1]) * h.v[1]) / 0.32
             E += lv * p["papillary_level"] * np.exp(-(ex**2 + ey**2) ** 1.5)
@@ -316,7 +339,7 @@ class Renderer:
         TH = np.arctan2(X, Y)
         self.cov = fan.coverage(X, Y, scene.pix_cm)
         # static gain (dB): residual attenuation after TGC, TGC wiggles, lateral beam fall-off
-        g = p["gain_db"] + p["atten_db_cm"] * R
+        g = p["gain_db"] + p.get("gain_offset_db", 0.0) + p["atten_db_cm"] * R
         for amp, pos, wid in p["tgc_bumps"]:
             g = g + amp * np.exp(-(((R / fan.depth) - pos) / wid) ** 2)
         g = g - 7.0 * (np.abs(TH) / fan.half_angle) ** 4
@@ -385,11 +408,18 @@ class Renderer:
         if self.rng.random() < 0.5:
             nz = nz[::-1]
         intensity = cv2.scaleAdd(nz, float(p["noise_level"]), cv2.multiply(E, S))
-        intensity = cv2.GaussianBlur(intensity, (0, 0), 0.6)
+        # system blur: real machines' grain is longer across the beam than along it
+        intensity = cv2.GaussianBlur(intensity, (0, 0), sigmaX=max(0.6, p.get("blur_lat_cm", 0.0) / sc.pix_cm),
+                                     sigmaY=max(0.6, p.get("blur_ax_cm", 0.0) / sc.pix_cm))
         g_t = p["gain_drift_db"] * math.sin(2 * math.pi * t / p["gain_period"] + p["gain_phase"])
         dr = p["dyn_range_db"]
         db = cv2.log(intensity + np.float32(1e-7))  # natural log; 10 log10(x) = 4.3429 ln(x)
         x = (db * np.float32(4.342945 / dr)) + (self.gain_db + np.float32(g_t + dr)) / np.float32(dr)
+        # below the display's black level is black: convertScaleAbs alone folds negative values back
+        # up as |x| (dark rings where the log image crosses zero); kept without realism, as the
+        # committed demo weights were trained on it
+        if p.get("black_floor"):
+            x = cv2.max(x, 0.0)
         x8 = cv2.convertScaleAbs(x, alpha=255.0)  # saturates to 0..255
         x8 = cv2.LUT(x8, self.lut)
         return cv2.multiply(x8, self.cov8, scale=1.0 / 255.0)

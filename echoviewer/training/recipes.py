@@ -38,6 +38,8 @@ class DemoRecipe:
     clip_frames: int = 32
     clip_period: int = 2
     threads: int = 2
+    seg_init: str | None = None  # start the segmentation from these weights (their mean/std kept)
+    realism: bool = False  # train and evaluate on the issue-20 phantoms (generate_phantom(realism=True))
 
 
 def _provenance(recipe, command: str, data: str, stats: dict) -> dict:
@@ -46,12 +48,19 @@ def _provenance(recipe, command: str, data: str, stats: dict) -> dict:
         "command": command,
         "data": data,
         "recipe": recipe.__dict__ if hasattr(recipe, "__dict__") else str(recipe),
+        **({"segmentation_init_sha256": _sha(recipe.seg_init)} if getattr(recipe, "seg_init", None) else {}),
         "torch": torch.__version__,
         "training": stats,
     }
 
 
-def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log) -> dict:
+def _sha(path: str) -> str:
+    from echoviewer.paths import sha256_file
+
+    return sha256_file(Path(path))
+
+
+def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log, realism: bool = False) -> dict:
     from echoviewer.evaluation.phantoms import evaluate_phantoms
     from echoviewer.pipeline.analyzer import Analyzer
     from echoviewer.pipeline.results import AnalysisSettings
@@ -60,7 +69,7 @@ def _evaluate(seg_path: Path, ef_path: Path, heldout_seed: int, n: int, log) -> 
     analyzer = Analyzer(AnalysisSettings(seg_weights=str(seg_path), ef_weights=str(ef_path), device="cpu"),
                         use_cache=False)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(heldout_seed).spawn(n)]
-    return evaluate_phantoms(analyzer, (generate_phantom(r) for r in rngs), log=log) | {
+    return evaluate_phantoms(analyzer, (generate_phantom(r, realism=realism) for r in rngs), log=log) | {
         "heldout_seed": heldout_seed, "heldout": f"{n} phantoms never seen in training (seed {heldout_seed})"}
 
 
@@ -74,15 +83,23 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe | None = None, log=print,
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     log(f"generating {recipe.phantoms} training phantoms (seed {recipe.seed})…")
-    ts = phantom_set(recipe.phantoms, seed=recipe.seed, log=log)
+    ts = phantom_set(recipe.phantoms, seed=recipe.seed, log=log, realism=recipe.realism)
     frames, masks = ts.seg_arrays()
-    mean, std = channel_stats(frames, seed=recipe.seed)
+    seg = build_model("unet_small")
+    if recipe.seg_init:
+        # warm start: a continuation of earlier weights keeps their input normalisation
+        init, info = load_model("segmentation", recipe.seg_init, device="cpu")
+        seg.load_state_dict(unwrap(init).state_dict())
+        mean, std = tuple(info.mean), tuple(info.std)
+        log(f"segmentation starts from {recipe.seg_init} (sha256 {info.sha256[:12]}…)")
+    else:
+        mean, std = channel_stats(frames, seed=recipe.seed)
     log(f"{len(frames)} segmentation frames, {len(ts.loops)} loops; mean {mean[0]:.2f} std {std[0]:.2f} "
         f"({time.perf_counter() - t0:.0f} s)")
 
-    seg = build_model("unet_small")
     seg_stats = train_segmentation(seg, frames, masks, mean, std, TrainConfig(
-        steps=recipe.seg_steps, batch=recipe.seg_batch, lr=3e-3, seed=recipe.seed), log=log)
+        steps=recipe.seg_steps, batch=recipe.seg_batch, lr=1.5e-3 if recipe.seg_init else 3e-3,  # warm: gentler
+        seed=recipe.seed), log=log)
     del frames, masks
     # The demo EF model reads clips through the trained segmentation (see SegEFMini): a plain
     # (2+1)D network did not learn EF on a 2-core CPU budget (train MAE stuck at the label s.d.).
@@ -101,7 +118,7 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe | None = None, log=print,
             **common, "architecture": EF_ARCH, "task": "ef", "frames": recipe.clip_frames,
             "period": recipe.clip_period, "provenance": _provenance(recipe, command, data, ef_stats)})
         log("evaluating on held-out phantoms…")
-        metrics = _evaluate(seg_tmp, ef_tmp, recipe.seed + 10_000, recipe.heldout, log)
+        metrics = _evaluate(seg_tmp, ef_tmp, recipe.seed + 10_000, recipe.heldout, log, recipe.realism)
         log(f"held-out: {metrics}")
         for src, task in ((seg_tmp, "segmentation"), (ef_tmp, "ef")):
             model = seg if task == "segmentation" else ef

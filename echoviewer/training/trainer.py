@@ -122,7 +122,8 @@ def train_segmentation(model: nn.Module, frames: np.ndarray, masks: np.ndarray, 
     step = 0
     for step in range(cfg.steps):
         idx = rng.integers(0, len(frames), cfg.batch)
-        fb, mb = _augment(cfg, frames[idx], masks[idx], rng)
+        # each frame its own draw: the frames of a batch come from different loops
+        fb, mb = (frames[idx], masks[idx]) if cfg.augment is None else cfg.augment.each(frames[idx], masks[idx], rng)
         x = frames_input(fb, mean, std)
         y = torch.from_numpy(mb.astype(np.float32))[:, None]
         logits = model(x)

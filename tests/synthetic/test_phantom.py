@@ -17,7 +17,9 @@ def batch():
 
 @pytest.fixture(scope="module")
 def rendered():
-    return [generate_phantom(s, frames=70) for s in (3, 4)]
+    # plain and issue-20 renderings (thick apex, trabeculae, haze, dropout, burn-ins) of two loops
+    return [generate_phantom(s, frames=70) for s in (3, 4)] + [generate_phantom(s, frames=70, realism=True)
+                                                               for s in (7, 8)]
 
 
 def test_parameter_ranges_and_variety(batch):
