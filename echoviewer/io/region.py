@@ -31,7 +31,8 @@ def region_from_dataset(ds, width: int, height: int) -> tuple[Region | None, flo
 
     The largest 2D tissue region (RegionSpatialFormat 1, RegionDataType 1) wins (an M-mode or
     Doppler strip beside it is never the image the models see); MaxX1/MaxY1 are inclusive in DICOM and
-    returned exclusive, clipped to the frame. cm_per_pixel needs PhysicalUnitsX/YDirection == 3
+    returned exclusive, clipped to the frame; a region reaching past the frame (MaxX1 > columns or
+    MaxY1 > rows) describes other pixels and is not used. cm_per_pixel needs PhysicalUnitsX/YDirection == 3
     (cm); PhysicalDeltaX/Y are cm per pixel. Anisotropic pixels give the geometric mean (exact for
     areas). (None, None) when the sequence is absent or holds no usable tissue region.
     """
@@ -52,6 +53,10 @@ def region_from_dataset(ds, width: int, height: int) -> tuple[Region | None, flo
         if any(v is None for v in vals):
             continue
         x0, y0, x1, y1 = (int(v) for v in vals)
+        if x1 > width or y1 > height:
+            # drawn for other pixels (e.g. a 640x480 acquisition whose frames were halved later): its
+            # place and its cm per pixel would both be wrong here, so the pixels decide instead
+            continue
         x0, y0 = max(x0, 0), max(y0, 0)
         x1, y1 = min(x1 + 1, width), min(y1 + 1, height)
         if x1 - x0 < 2 or y1 - y0 < 2:

@@ -73,3 +73,38 @@ def test_grey_is_the_brightest_channel():
         assert np.shares_memory(g, f) is False  # the frame itself is left alone
     mono = rng.integers(0, 256, (48, 64), dtype=np.uint8)
     assert _grey(mono) is mono
+
+
+def _region_item(x0, y0, x1, y1, cm=0.05):
+    from pydicom.dataset import Dataset
+
+    item = Dataset()
+    item.RegionSpatialFormat, item.RegionDataType = 1, 1
+    item.RegionLocationMinX0, item.RegionLocationMinY0 = x0, y0
+    item.RegionLocationMaxX1, item.RegionLocationMaxY1 = x1, y1
+    item.PhysicalUnitsXDirection = item.PhysicalUnitsYDirection = 3
+    item.PhysicalDeltaX = item.PhysicalDeltaY = cm
+    return item
+
+
+def test_a_region_drawn_for_larger_frames_is_not_used():
+    # pydicom's real A4C loop: its region (84,31)-(595,414) was drawn for 640x480, its frames are 320x240
+    from pydicom.data import get_testdata_file
+    from pydicom.dataset import Dataset
+
+    from echoviewer.io import open_loop
+    from echoviewer.io.region import region_from_dataset
+
+    ds = Dataset()
+    ds.SequenceOfUltrasoundRegions = [_region_item(84, 31, 595, 414)]
+    assert region_from_dataset(ds, 320, 240) == (None, None)
+    ds.SequenceOfUltrasoundRegions = [_region_item(84, 31, 319, 239)]  # inclusive maxima inside: used
+    assert region_from_dataset(ds, 320, 240) == ((84, 31, 320, 240), 0.05)
+    loop = open_loop(get_testdata_file("examples_ybr_color.dcm"))
+    try:
+        loop.prepare_geometry()
+        assert loop.region_source != "ultrasound_regions" and loop.cm_per_pixel is None
+        x0, y0, x1, y1 = loop.region
+        assert 30 <= x0 <= 100 and x1 <= 300 and y1 <= 215  # the sector of the 320x240 frames, not the clipped box
+    finally:
+        loop.close()
