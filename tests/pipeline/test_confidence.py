@@ -92,4 +92,4 @@ def test_the_real_a4c_loop_passes_every_gate(analyzer):
     finally:
         loop.close()
     assert a.gate == ANALYSABLE, a.gate
-    assert a.analysed and a.beats  # analysed; its one beat found is cut by the loop's start (tests/pipeline/test_whole_beats)
+    assert a.analysed and a.beats  # analysed; its one beat found is cut by the loop start (test_whole_beats)
