@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from echoviewer.annotations.model import BeatValues, Corrections, default_user
+from echoviewer.annotations.reconcile import loop_decision
 from echoviewer.annotations.store import load_state
 from echoviewer.dataset.echonet import (
     SPLITS,
@@ -36,6 +37,7 @@ AUDIT_NAME = "ExportAudit.json"
 #: Why a loop without corrections is skipped unless uncorrected loops are included (the CLI adds its option).
 NOT_CORRECTED = "no corrections (uncorrected loops were not included)"
 NO_TRACED_BEAT = "no included beat with ED and ES tracings and an EF"
+NOT_ANALYSABLE = "not a loop the method applies to (the gates or a person excluded it)"
 
 
 @dataclass
@@ -96,6 +98,11 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
             continue
         analysis = analyze(loop)
         corr = Corrections(analysis, state=state)
+        decision = loop_decision(analysis, corr)
+        if not decision.analysable:  # tracings of a Doppler strip or a colour loop must not train an LV model
+            res.skipped.append((str(loop.path), NOT_ANALYSABLE))
+            log(f"skipped {loop.path}: {decision.text()}")
+            continue
         values = corr.values()
         beat = pick_beat(values)
         if (beat is None or beat.ed_tracing is None or beat.es_tracing is None  # pick_beat takes traced
@@ -148,7 +155,7 @@ def export_study(study, out_dir, analyze: Callable, split: str = "TRAIN", includ
         }
     else:
         audit = deid.audit(exported_at, user or default_user(), str(Path(study).resolve()), split, audit_loops,
-                           res.skipped, known_reasons=(NOT_CORRECTED, NO_TRACED_BEAT))
+                           res.skipped, known_reasons=(NOT_CORRECTED, NO_TRACED_BEAT, NOT_ANALYSABLE))
         res.relink = deid.write_relink(out_dir, exported_at)
     blob = json.dumps(audit, indent=1, default=str).encode()
     atomic_write(out_dir / AUDIT_NAME, lambda f: f.write(blob))

@@ -113,3 +113,30 @@ def test_bad_split_is_refused(study, tmp_path):
     folder, _, analyze = study
     with pytest.raises(ValueError, match="split"):
         export_study(folder, tmp_path / "o", analyze, split="holdout")
+
+
+def test_a_loop_the_method_does_not_cover_is_not_exported_unless_a_person_says_so(study, tmp_path):
+    from echoviewer.io.gates import Decision, Verdict
+
+    folder, _phantoms, analyze = study
+
+    def gated(loop):  # p2 judged a Doppler strip by the gates
+        a = analyze(loop)
+        if loop.path.stem == "p2":
+            a.gate = Decision(Verdict.NOT_ANALYSABLE, "a PW Doppler strip without a 2D image", "metadata")
+        return a
+
+    res = export_study(folder, tmp_path / "export", gated, include_uncorrected=True, log=lambda m: None)
+    assert [p.split("/")[-1] for p in res.exported] == ["p1.avi"]
+    assert any(p.endswith("p2.avi") and "not a loop the method applies to" in why for p, why in res.skipped)
+    deid = export_study(folder, tmp_path / "deid", gated, include_uncorrected=True, log=lambda m: None,
+                        deidentify=True)
+    audit = json.loads((tmp_path / "deid" / AUDIT_NAME).read_text())
+    assert len(deid.exported) == 1 and [s["why"] for s in audit["skipped"]] == [
+        "not a loop the method applies to (the gates or a person excluded it)"]
+    loop = open_loop(folder / "p2.avi")  # a person overrules the gates: "analyse as apical 4-chamber"
+    corr = open_corrections(gated(loop), loop.path, user="sono")
+    AutoSaver(corr, loop.path)
+    corr.override_gate("a4c")  # saved beside the loop at once, as in the window
+    again = export_study(folder, tmp_path / "again", gated, log=lambda m: None)
+    assert [p.split("/")[-1] for p in again.exported] == ["p2.avi"]
