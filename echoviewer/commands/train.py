@@ -81,6 +81,6 @@ def _finetune(args, log, command: str) -> int:
     except (WeightsError, DeviceError, ValueError, OSError) as exc:
         log(f"error{where}: {exc}")
         return 2
-    except Exception as exc:  # noqa: BLE001 - one line per rank, not a traceback per process
+    except Exception as exc:  # one line per rank, not a traceback per process
         log(f"error{where}: {type(exc).__name__}: {exc}")
         return 1

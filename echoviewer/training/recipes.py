@@ -122,7 +122,8 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe | None = None, log=print,
 
 
 def finetune(data_dir: str | Path, init: list[str], out_dir: str | Path, steps: int = 300, seed: int = 0,
-             lr: float = 5e-4, log=print, command: str = "", workers: int = 2, env: DistEnv | None = None) -> list[Path]:
+             lr: float = 5e-4, log=print, command: str = "", workers: int = 2,
+             env: DistEnv | None = None) -> list[Path]:
     """Fine-tune each ``init`` model (its task decides how) on an EchoNet-format folder's TRAIN split
     (falling back to every split when TRAIN is empty). Writes ``finetuned_<task>.pt`` + manifest.
 

@@ -101,15 +101,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_torchrun_two_cpu_processes(export, tmp_path):
-    out = tmp_path / "w"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    r = subprocess.run(
+def _torchrun(export, init, out) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
          "--master_port", str(_free_port()), "-m", "echoviewer", "train", "--data", str(export),
-         "--init", str(SEG_INIT), "--steps", "3", "--workers", "1", "--out", str(out)],
-        capture_output=True, text=True, timeout=240, env=env,
+         "--init", str(init), "--steps", "3", "--workers", "1", "--out", str(out)],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
+
+
+def test_torchrun_two_cpu_processes(export, tmp_path):
+    out = tmp_path / "w"
+    r = _torchrun(export, SEG_INIT, out)
     assert r.returncode == 0, r.stderr[-3000:]
     assert sorted(p.name for p in out.iterdir()) == ["finetuned_segmentation.json", "finetuned_segmentation.pt"]
     man = json.loads((out / "finetuned_segmentation.json").read_text())
@@ -119,3 +122,10 @@ def test_torchrun_two_cpu_processes(export, tmp_path):
     assert r.stderr.count("wrote ") == 1  # rank 0 alone logs and writes
     _, info = load_model("segmentation", out / "finetuned_segmentation.pt")
     assert info.sha256 == man["sha256"]
+
+
+def test_torchrun_failure_is_one_line_per_rank_and_ends_the_run(export, tmp_path):
+    r = _torchrun(export, tmp_path / "missing.pt", tmp_path / "w")
+    assert r.returncode != 0
+    assert "error (rank 0 of 2): " in r.stderr and "missing.pt" in r.stderr
+    assert not (tmp_path / "w").exists() or not any((tmp_path / "w").iterdir())
