@@ -29,11 +29,15 @@ def register(sub) -> None:
     p.add_argument("--realism", action="store_true", help="demo: train on the phantoms closer to real A4C (issue 20)")
     p.add_argument("--steps", type=int, default=300, help="fine-tuning steps per model")
     p.add_argument("--lr", type=float, default=5e-4, help="fine-tuning learning rate")
+    p.add_argument("--workers", type=int, default=2,
+                   help="fine-tuning: processes reading the videos from disk (0: in the training process)")
+    p.add_argument("--device", default="auto",
+                   help="fine-tuning: auto, cpu, cuda (under torchrun: each rank takes GPU LOCAL_RANK)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from echoviewer.models import WeightsError
+    from echoviewer.models import DeviceError, WeightsError
     from echoviewer.training import recipes
 
     def log(msg: str) -> None:
@@ -54,10 +58,33 @@ def run(args) -> int:
         if not args.init:
             log("error: give --init WEIGHTS (repeat it to fine-tune both models)")
             return 2
-        out = Path(args.out or Path(args.data) / "weights")
-        recipes.finetune(args.data, args.init, out, steps=args.steps, seed=args.seed, lr=args.lr, log=log,
-                         command=command)
-        return 0
-    except (WeightsError, ValueError, FileNotFoundError) as exc:
+        if args.workers < 0:
+            log("error: --workers must be 0 or more")
+            return 2
+        return _finetune(args, log, command)
+    except (WeightsError, DeviceError, ValueError, FileNotFoundError) as exc:
         log(f"error: {exc}")
         return 2
+
+
+def _finetune(args, log, command: str) -> int:
+    """Fine-tuning, alone or as one rank of a torchrun job: a failure on any rank is one line naming the
+    rank; its exit makes torchrun end the other ranks (which the process group's timeout bounds too)."""
+    from echoviewer.models import DeviceError, WeightsError, pick_device
+    from echoviewer.training import recipes
+    from echoviewer.training.distributed import session, torchrun_env
+
+    found = torchrun_env()
+    where = f" (rank {found[1]} of {found[0]})" if found else ""
+    try:
+        with session(pick_device(args.device)) as env:
+            out = Path(args.out or Path(args.data) / "weights")
+            recipes.finetune(args.data, args.init, out, steps=args.steps, seed=args.seed, lr=args.lr, log=log,
+                             command=command, workers=args.workers, env=env)
+        return 0
+    except (WeightsError, DeviceError, ValueError, OSError) as exc:
+        log(f"error{where}: {exc}")
+        return 2
+    except Exception as exc:  # one line per rank, not a traceback per process
+        log(f"error{where}: {type(exc).__name__}: {exc}")
+        return 1

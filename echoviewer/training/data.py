@@ -94,8 +94,14 @@ def clip_sampler(loops: list[LabelledLoop], spec: ClipSpec, jitter: int = 4):
     def sample(rng: np.random.Generator):
         lp = loops[int(rng.integers(len(loops)))]
         b = int(rng.integers(len(lp.es_frames)))
-        t = len(lp.frames)
-        start = spec.start(int(lp.es_frames[b]), t, offset=int(rng.integers(-jitter, jitter + 1)))
-        return lp.frames[spec.frame_indices(start, t)][..., None], float(lp.efs[b])
+        offset = int(rng.integers(-jitter, jitter + 1))
+        return beat_clip(lp.frames, int(lp.es_frames[b]), spec, offset)[..., None], float(lp.efs[b])
 
     return sample
+
+
+def beat_clip(frames: np.ndarray, es_frame: int, spec: ClipSpec, offset: int = 0) -> np.ndarray:
+    """The frames of the EF clip of the beat ending at ``es_frame`` that exist in ``frames`` (k <= spec.frames;
+    the rest is padding), its start moved by ``offset`` (training's jitter) as ``ClipSpec.start`` keeps it."""
+    t = len(frames)
+    return frames[spec.frame_indices(spec.start(int(es_frame), t, offset=offset), t)]

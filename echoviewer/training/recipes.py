@@ -14,11 +14,15 @@ from echoviewer.models import build_model, load_model, save_weights
 from echoviewer.models.architectures import unwrap
 from echoviewer.pipeline.preprocess import ClipSpec
 from echoviewer.training.augment import Augment
-from echoviewer.training.data import clip_sampler, echonet_set, phantom_set
+from echoviewer.training.data import phantom_set
+from echoviewer.training.datasets import EFClips, SegmentationFrames, echonet_items, make_loader
+from echoviewer.training.distributed import DistEnv, wrap
 from echoviewer.training.trainer import (
     TrainConfig,
     channel_stats,
-    train_ef,
+    ef_loss,
+    segmentation_loss,
+    train_on_loader,
     train_segef_head,
     train_segmentation,
 )
@@ -135,43 +139,64 @@ def train_demo(out_dir: str | Path, recipe: DemoRecipe | None = None, log=print,
 
 
 def finetune(data_dir: str | Path, init: list[str], out_dir: str | Path, steps: int = 300, seed: int = 0,
-             lr: float = 5e-4, log=print, command: str = "") -> list[Path]:
+             lr: float = 5e-4, log=print, command: str = "", workers: int = 2,
+             env: DistEnv | None = None) -> list[Path]:
     """Fine-tune each ``init`` model (its task decides how) on an EchoNet-format folder's TRAIN split
-    (falling back to every split when TRAIN is empty). Writes ``finetuned_<task>.pt`` + manifest."""
-    torch.set_num_threads(2)
-    ts = echonet_set(data_dir, splits=("TRAIN",), log=log)
-    if not ts.loops and not ts.seg_frames:
-        ts = echonet_set(data_dir, splits=("TRAIN", "VAL", "TEST"), log=log)
-    if not ts.seg_frames:
+    (falling back to every split when TRAIN is empty). Writes ``finetuned_<task>.pt`` + manifest.
+
+    The videos are read from disk by a DataLoader with ``workers`` processes (``datasets``). Under
+    torchrun (``env`` from ``distributed.session``) each rank trains on its shard of the data and only
+    rank 0 logs and writes the weights; the manifest records the world size.
+    """
+    env = env or DistEnv()
+    if not env.distributed:
+        torch.set_num_threads(2)
+    if not env.is_main:
+        log = _quiet
+    seg_items, beats = echonet_items(data_dir, splits=("TRAIN",))
+    if not seg_items and not beats:
+        seg_items, beats = echonet_items(data_dir, splits=("TRAIN", "VAL", "TEST"))
+    if not seg_items:
         raise ValueError(f"{data_dir}: no traced videos to train on")
+    log(f"{data_dir}: {len(beats)} videos, {len(seg_items)} traced frames"
+        + (f"; {env.world} processes ({env.backend} on {env.device.type})" if env.distributed else ""))
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if env.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in init:
         task = _task_of(path)
         model, info = load_model(task, path, device="cpu")
         bare = unwrap(model)
-        bare.train()
-        cfg = TrainConfig(steps=steps, batch=8, lr=lr, seed=seed, augment=Augment(geometry_p=0.5))
+        augment = Augment(geometry_p=0.5)
+        cfg = TrainConfig(steps=steps, batch=8, lr=lr, seed=seed, augment=augment)
         if task == "segmentation":
-            frames, masks = ts.seg_arrays()
-            cfg = replace(cfg, batch=min(16, len(frames)))
-            stats = train_segmentation(model, frames, masks, info.mean, info.std, cfg, log=log)
+            data = SegmentationFrames(seg_items, info.mean, info.std, augment, seed)
+            cfg, loss_fn, what = replace(cfg, batch=min(16, len(data))), segmentation_loss, "loss"
         else:
-            if not ts.loops:
+            if not beats:
                 raise ValueError(f"{data_dir}: no videos with EF to fine-tune the EF model on")
-            spec = ClipSpec.of(info)
-            stats = train_ef(model, clip_sampler(ts.loops, spec), info.mean, info.std, spec, cfg, log=log)
+            data = EFClips(beats, info.mean, info.std, augment, seed, ClipSpec.of(info))
+            loss_fn, what = ef_loss, "smooth L1"
+        loader = make_loader(data, cfg.batch, workers, seed, env)
+        stats = train_on_loader(wrap(model, env), loader, loss_fn, cfg, env, log=log, name=task, what=what)
+        stats |= {"batch_per_process": cfg.batch, "workers": int(workers), **env.describe()}
         target = out_dir / f"finetuned_{task}.pt"
-        fields = {"architecture": info.architecture, "task": task, "mean": info.mean, "std": info.std,
-                  "input_size": info.input_size, "demo": info.demo,
-                  "provenance": {"fine_tuned_from": f"{info.name} (sha256 {info.sha256})", "data": str(data_dir),
-                                 "command": command, "training": stats}}
-        if task == "ef":
-            fields |= {"frames": info.frames, "period": info.period}
-        written.append(save_weights(bare, target, fields))
-        log(f"wrote {target}")
+        if env.is_main:
+            fields = {"architecture": info.architecture, "task": task, "mean": info.mean, "std": info.std,
+                      "input_size": info.input_size, "demo": info.demo,
+                      "provenance": {"fine_tuned_from": f"{info.name} (sha256 {info.sha256})", "data": str(data_dir),
+                                     "command": command, "seed": seed, "training": stats}}
+            if task == "ef":
+                fields |= {"frames": info.frames, "period": info.period}
+            save_weights(bare, target, fields)
+            log(f"wrote {target}")
+        written.append(target)
     return written
+
+
+def _quiet(msg: str) -> None:
+    """The log of ranks other than 0."""
 
 
 def _task_of(path: str) -> str:

@@ -218,3 +218,44 @@ def train_segef_head(model: nn.Module, loops, mean, std, spec: ClipSpec, cfg: Tr
     return {"steps": step + 1, "seconds": round(time.perf_counter() - t0, 1),
             "final_train_mae": float(np.mean(losses[-cfg.log_every:])), "frozen": "segmentation (from the demo "
             "segmentation model)"}
+
+
+def segmentation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy + soft Dice, as ``train_segmentation`` trains."""
+    return nn.functional.binary_cross_entropy_with_logits(logits, target) + soft_dice_loss(logits, target)
+
+
+def ef_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Smooth L1 with beta 2 EF points, as ``train_ef`` trains."""
+    return nn.functional.smooth_l1_loss(pred, target, beta=2.0)
+
+
+def train_on_loader(model: nn.Module, loader, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                    cfg: TrainConfig, env, log: Log = _print, name: str = "train", what: str = "loss") -> dict:
+    """``cfg.steps`` steps over an endless DataLoader of (input, target) batches (``datasets.make_loader``).
+
+    ``model`` is already on ``env.device`` (and wrapped in DistributedDataParallel under torchrun: the
+    gradients are averaged across ranks every step). ``log`` is called on every rank (give rank 0's).
+    ``cfg.augment`` and ``cfg.batch`` belong to the loader here. Returns the stats a manifest records;
+    ``final_loss`` is the mean over ranks.
+    """
+    from echoviewer.training.distributed import any_rank, mean_over_ranks
+
+    torch.manual_seed(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = _schedule(opt, cfg)
+    model.train()
+    t0 = time.perf_counter()
+    losses: list[float] = []
+    step = 0
+    non_blocking = env.device.type == "cuda"
+    for step, (x, y) in zip(range(cfg.steps), loader):
+        loss = loss_fn(model(x.to(env.device, non_blocking=non_blocking)), y.to(env.device, non_blocking=non_blocking))
+        _step(opt, sched, loss)
+        losses.append(loss.item())
+        over = _progress(name, step, cfg, losses, t0, log, what)
+        if cfg.max_seconds and any_rank(over, env):  # every rank stops at the same step
+            break
+    model.eval()
+    return {"steps": step + 1, "seconds": round(time.perf_counter() - t0, 1),
+            "final_loss": mean_over_ranks(float(np.mean(losses[-cfg.log_every:])), env)}
