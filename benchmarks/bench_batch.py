@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from proc_stats import rss_mb  # noqa: E402  (benchmarks/, this script's folder)
+
 
 def make_loops(folder: Path, n: int, frames: int, distinct: int | None = None, fanout: tuple[int, int] = (1, 1)):
     """``n`` phantom AVIs spread over fanout[0] folders of fanout[1] sub-folders (``distinct`` of them
@@ -63,15 +65,6 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def _fds(pid: int) -> int:
@@ -95,7 +88,7 @@ def batch(args: list[str], home: Path, sample: Path | None = None) -> tuple[str,
         if sample is not None:
             pids = _tree(proc.pid)
             done = len(sample.read_bytes().splitlines()) if sample.exists() else 0
-            samples.append((time.perf_counter() - t0, done, [_rss_mb(p) for p in pids], [_fds(p) for p in pids]))
+            samples.append((time.perf_counter() - t0, done, [rss_mb(p) for p in pids], [_fds(p) for p in pids]))
     wall = time.perf_counter() - t0
     err.seek(0)
     text = err.read().decode()

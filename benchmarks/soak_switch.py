@@ -20,16 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-
-def _rss_of(pid) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+from proc_stats import rss_mb as process_rss_mb  # benchmarks/, this script's folder
 
 
 def _children() -> list[int]:
@@ -44,7 +35,7 @@ def _children() -> list[int]:
 
 def rss_mb() -> float:
     """Resident memory of the app: the window's process plus its analysis process."""
-    return _rss_of("self") + sum(_rss_of(pid) for pid in _children())
+    return process_rss_mb("self") + sum(process_rss_mb(pid) for pid in _children())
 
 
 def main() -> int:
