@@ -48,6 +48,15 @@ def run_in_thread(name: str, work: Callable[[Callable[[str], None]], Any], paren
     return relay
 
 
+def show_busy(host, label: str, status: str) -> None:
+    """The window's progress bar as a busy indicator named ``label``, and ``status`` beside it, while
+    work of unknown length runs (hidden again by whoever started it)."""
+    host.progress.setRange(0, 0)
+    host.progress.setFormat(label)
+    host.progress.show()
+    host.set_status(status)
+
+
 def prepare_demo_study(parent: QObject, on_done: Callable[[Any], None], on_error: Callable[[str], None]) -> Relay:
     """The demo study's folder, generated the first time (seconds of phantom rendering) in a thread."""
 

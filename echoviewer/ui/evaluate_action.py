@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from echoviewer.errors import one_line
-from echoviewer.ui.background import run_in_thread
+from echoviewer.ui.background import run_in_thread, show_busy
 from echoviewer.ui.forms import folder_row, ok_cancel
 
 if TYPE_CHECKING:
@@ -148,10 +148,7 @@ class EvaluateRunner(QObject):
             return proc.wait(), "\n".join(lines)
 
         host = self.host
-        host.progress.setRange(0, 0)
-        host.progress.setFormat("evaluate")
-        host.progress.show()
-        host.set_status(f"Evaluating {Path(dataset).name}…")
+        show_busy(host, "evaluate", f"Evaluating {Path(dataset).name}…")
         self._relay = run_in_thread("echoviewer-evaluate", work, self, lambda r: self._done(out_dir, *r),
                                     self._failed, self._read)
         return True

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout,
 from echoviewer.formatting import plural
 from echoviewer.pacs.nodes import PacsSettings, load_settings
 from echoviewer.session.reporting import session_loops, session_report
-from echoviewer.ui.background import Relay, run_in_thread
+from echoviewer.ui.background import Relay, run_in_thread, show_busy
 from echoviewer.ui.pacs_dialog import PacsHost
 
 
@@ -146,9 +146,6 @@ class PacsSend(QObject):
             host.show_error(f"Not sent: {msg}")
             self.sent.emit(msg)
 
-        host.progress.setRange(0, 0)  # busy: rendering the report takes a few seconds
-        host.progress.setFormat("PACS %p%")
-        host.progress.show()
-        host.set_status(f"Sending the results to {client.label}…")
+        show_busy(host, "PACS %p%", f"Sending the results to {client.label}…")  # rendering takes seconds
         self._relay = run_in_thread("echoviewer-pacs-send", work, self, on_done, on_error, on_progress)
         return True

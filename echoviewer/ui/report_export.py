@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from echoviewer.session.reporting import session_identity, session_loops, session_report
-from echoviewer.ui.background import Relay, run_in_thread
+from echoviewer.ui.background import Relay, run_in_thread, show_busy
 from echoviewer.ui.report_dialog import ReportChoice, ReportDialog
 
 if TYPE_CHECKING:
@@ -98,10 +98,7 @@ class ReportExport(QObject):
             host.show_error(f"Report not written: {msg}")
             self.reported.emit(msg)
 
-        host.progress.setRange(0, 0)  # busy: rendering takes a few seconds
-        host.progress.setFormat("report")
-        host.progress.show()
-        host.set_status("Writing the report…")
+        show_busy(host, "report", "Writing the report…")  # rendering takes a few seconds
         self._relay = run_in_thread("echoviewer-report", work, self, on_done, on_error)
         return True
 
