@@ -19,6 +19,9 @@ Deviations / edge cases, all deterministic:
   of a plateau between two upward spikes (find_peaks' flat-peak rule).
 * ``distance=20`` assumes ~50 fps (the dataset's mean rate). ``es_frames(..., exact=False)``
   scales it: ``distance = max(1, round(20 * fps / 50))``; ``exact=True`` keeps 20.
+* Ties (``exact=False``): of equal minima closer than ``distance`` the earliest is the ES; the
+  reference leaves it to find_peaks' unstable sort, so the choice depended on the curve's other
+  minima (segmenting fewer frames, pipeline/sparse.py, must not change it).
 * NaN (e.g. frames not segmented): ``echonet_es_frames`` is the literal rule and does not support
   NaN. ``es_frames`` ignores NaN frames: trims use the finite values only (n = their count), NaN
   gaps are linearly interpolated for the peak search, and no ES is ever placed on a NaN frame.
@@ -64,7 +67,7 @@ def _as_signal(size) -> np.ndarray:
     return a
 
 
-def _rule(size: np.ndarray, distance: int) -> np.ndarray:
+def _rule(size: np.ndarray, distance: int, earliest_first: bool = False) -> np.ndarray:
     """The reference rule on a NaN-free 1-D array."""
     n = len(size)
     if n <= 5:
@@ -73,7 +76,8 @@ def _rule(size: np.ndarray, distance: int) -> np.ndarray:
     trim_min = ordered[round(n ** 0.05)]
     trim_max = ordered[round(n ** 0.95)]
     trim_range = trim_max - trim_min
-    peaks = find_peaks(-size, distance=distance, prominence=(0.50 * trim_range))  # scipy.signal's, see peaks.py
+    peaks = find_peaks(-size, distance=distance, prominence=(0.50 * trim_range),  # scipy.signal's, see peaks.py
+                       earliest_first=earliest_first)
     return np.asarray(peaks, dtype=np.int64)
 
 
@@ -105,11 +109,9 @@ def es_frames(size, fps: float, exact: bool = False) -> np.ndarray:
     """
     a = _as_signal(size)
     distance = ECHONET_DISTANCE if exact else es_distance(fps)
-    if a.dtype.kind != "f":
-        return _rule(a, distance)
+    if a.dtype.kind != "f" or np.isfinite(a).all():
+        return _rule(a, distance, earliest_first=not exact)
     finite = np.isfinite(a)
-    if finite.all():
-        return _rule(a, distance)
     idx = np.flatnonzero(finite)
     if len(idx) <= 5:
         return _EMPTY.copy()
@@ -118,7 +120,7 @@ def es_frames(size, fps: float, exact: bool = False) -> np.ndarray:
     ordered = np.sort(vals)
     trim_range = ordered[round(n ** 0.95)] - ordered[round(n ** 0.05)]
     filled = np.interp(np.arange(len(a)), idx, vals)   # NaN gaps: linear; ends: nearest finite value
-    peaks = find_peaks(-filled, distance=distance, prominence=(0.50 * trim_range))
+    peaks = find_peaks(-filled, distance=distance, prominence=(0.50 * trim_range), earliest_first=not exact)
     return np.asarray([p for p in peaks if finite[p]], dtype=np.int64)
 
 
@@ -157,28 +159,58 @@ def _check_es(a: np.ndarray, es) -> np.ndarray:
 #: span's range and would let the walk run on into early diastole.
 LATE_ED_DIP = 0.1
 NOISE_SHARE = 0.02
+#: ... and only when it lasts this many frames: a one-frame pause of the systolic descent (3 % of
+#: the area) must not end it. Without it, on bench_analysis.py's 200-frame phantom both float32
+#: and int8 masks put EDs 1-4 frames before their ES in 3 of its 4 beats.
+DIP_FRAMES = 2
+#: Frames averaged when choosing the ED among the climb's frames: the end of diastole is flat, and
+#: which of its frames is the largest by a few pixels is noise (on that loop the float32 and the
+#: int8 masks' largest frames were 2 apart; their 3-frame means agree).
+ED_SMOOTH = 3
 
 
 def _climb(a: np.ndarray, start: int, e: int, dip: float, noise: float) -> tuple[int, bool]:
-    """Walk back from ES ``e`` towards ``start``: (the climb's frame of largest area, whether a dip
-    ended the climb before ``start``)."""
+    """Walk back from ES ``e`` towards ``start``: (the climb's ED frame, whether a dip ended the
+    climb before ``start``). The ED is the climb's frame of largest 3-frame mean area (ED_SMOOTH)."""
     floor = a[e] if np.isfinite(a[e]) else np.nanmin(a[start:e + 1], initial=np.inf)
-    best_i, best = e, floor
+    best, below, first = floor, 0, start
     for j in range(e - 1, start - 1, -1):
         v = a[j]
         if not np.isfinite(v):
             continue
         if v >= best:
-            best, best_i = v, j
+            best, below = v, 0
         elif best - v > max(dip * (best - floor), noise * abs(floor)):
-            return best_i, True
-    return best_i, False
+            below += 1
+            if below == 1:
+                first = j + 1  # the climb's first frame, if this dip lasts
+            if below >= DIP_FRAMES:
+                return _top(a, first, e), True
+        else:
+            below = 0
+    # a dip still going at the loop's start ends the climb there as well
+    return _top(a, first if below else start, e), below > 0
+
+
+def _top(a: np.ndarray, lo: int, e: int) -> int:
+    """The frame in [lo, e] of largest area averaged over it and its neighbours up to the ES ``e``
+    (past it the next cycle begins; NaN skipped; ties: the earliest)."""
+    k = ED_SMOOTH // 2
+    x = a[max(lo - k, 0): e + 1]
+    ok = np.isfinite(x)
+    sums = np.convolve(np.where(ok, x, 0.0), np.ones(ED_SMOOTH), mode="same")
+    counts = np.convolve(ok.astype(float), np.ones(ED_SMOOTH), mode="same")
+    off = lo - max(lo - k, 0)
+    mean = np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)[off: off + e - lo + 1]
+    mean = np.where(np.isfinite(a[lo: e + 1]), mean, -np.inf)  # never a NaN frame
+    return lo + int(np.argmax(mean))
 
 
 def late_ed_frames(size, es, dip: float = LATE_ED_DIP, noise: float = NOISE_SHARE) -> np.ndarray:
     """One ED frame per ES frame: walking back from the ES while the area keeps rising (dips within
-    the tolerance above ignored), the frame of largest area of that climb; the climb stops at the
-    previous ES. Ties go to the earliest frame; NaN frames are skipped."""
+    the tolerance above, or shorter than DIP_FRAMES, ignored), the frame of that climb whose area
+    averaged with its neighbours' is largest (ED_SMOOTH); the climb stops at the previous ES. Ties go
+    to the earliest frame; NaN frames are skipped."""
     a = np.asarray(_as_signal(size), dtype=np.float64)
     es = _check_es(a, es)
     out = np.empty(len(es), dtype=np.int64)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["fill_component", "keep_lv", "one_region"]
+__all__ = ["LvCleaner", "fill_component", "keep_lv", "one_region"]
 
 
 def fill_component(labels: np.ndarray, k: int) -> np.ndarray:
@@ -43,18 +43,39 @@ def keep_lv(masks: np.ndarray) -> np.ndarray:
     """(T,H,W) bool -> (T,H,W) bool: per frame the component that overlaps most with the loop's
     usual LV position, holes filled; empty frames stay empty."""
     masks = np.asarray(masks, bool)
-    comps = [_components(m) for m in masks]
-    usual = np.zeros(masks.shape[1:], np.float32)
-    for n, labels, areas in comps:
-        if n > 1:
-            usual += labels == 1 + int(np.argmax(areas[1:]))
-    out = np.zeros_like(masks)
-    for t, (n, labels, _areas) in enumerate(comps):
-        if n <= 1:
-            continue
-        if n == 2:
-            out[t] = fill_component(labels, 1)
-            continue
-        score = np.bincount(labels.ravel(), weights=usual.ravel(), minlength=n)[1:]
-        out[t] = fill_component(labels, 1 + int(np.argmax(score)))
-    return out
+    return LvCleaner().clean(masks, np.ones(len(masks), bool))
+
+
+class LvCleaner:
+    """``keep_lv`` over a growing set of a loop's frames (pipeline/sparse.py segments some frames,
+    then more): each frame's components are labelled, and each kept component filled, once."""
+
+    def __init__(self):
+        self._comps: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._largest: dict[int, np.ndarray] = {}
+        self._filled: dict[tuple[int, int], np.ndarray] = {}
+
+    def clean(self, masks: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        """``keep_lv`` of ``masks[frames]`` (``frames``: (T,) bool), placed in a (T,H,W) array whose
+        other frames are empty. A frame's mask must not change once it has been cleaned."""
+        ts = [int(t) for t in np.flatnonzero(frames)]
+        for t in ts:
+            if t not in self._comps:
+                n, labels, areas = self._comps[t] = _components(masks[t])
+                if n > 1:
+                    self._largest[t] = labels == 1 + int(np.argmax(areas[1:]))
+        usual = np.zeros(masks.shape[1:], np.float32)
+        for t in ts:
+            if t in self._largest:
+                usual += self._largest[t]
+        out = np.zeros(masks.shape, bool)
+        for t in ts:
+            n, labels, _areas = self._comps[t]
+            if n <= 1:
+                continue
+            k = 1 if n == 2 else 1 + int(np.argmax(np.bincount(labels.ravel(), weights=usual.ravel(), minlength=n)[1:]))
+            key = (t, k)
+            if key not in self._filled:
+                self._filled[key] = fill_component(labels, k)
+            out[t] = self._filled[key]
+        return out

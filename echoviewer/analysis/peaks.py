@@ -32,11 +32,13 @@ def _local_maxima(x: np.ndarray) -> np.ndarray:
     return np.asarray(peaks, dtype=np.intp)
 
 
-def _keep_by_distance(peaks: np.ndarray, height: np.ndarray, distance: float) -> np.ndarray:
+def _keep_by_distance(peaks: np.ndarray, height: np.ndarray, distance: float, earliest_first: bool) -> np.ndarray:
     """Highest peaks first; each removes the lower peaks closer than ``distance``."""
     d = math.ceil(distance)
     keep = np.ones(len(peaks), dtype=bool)
-    order = np.argsort(height)  # scipy's order, ties included
+    # scipy's order, ties included (an unstable sort: which of equal peaks wins depends on the others);
+    # earliest_first: of equal peaks the earliest goes first
+    order = np.lexsort((-peaks, height)) if earliest_first else np.argsort(height)
     for j in order[::-1]:
         if not keep[j]:
             continue
@@ -71,8 +73,10 @@ def _prominences(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     return out
 
 
-def find_peaks(x, distance: float | None = None, prominence: float | None = None) -> np.ndarray:
-    """Peak indices of a 1-D signal, as ``scipy.signal.find_peaks(x, distance=, prominence=)[0]``."""
+def find_peaks(x, distance: float | None = None, prominence: float | None = None,
+               earliest_first: bool = False) -> np.ndarray:
+    """Peak indices of a 1-D signal, as ``scipy.signal.find_peaks(x, distance=, prominence=)[0]``;
+    ``earliest_first``: of equal peaks closer than ``distance`` the earliest is kept (scipy: any)."""
     x = np.asarray(x, dtype=np.float64, order="C")
     if x.ndim != 1:
         raise ValueError("`x` must be a 1-D array")
@@ -80,7 +84,7 @@ def find_peaks(x, distance: float | None = None, prominence: float | None = None
         raise ValueError("`distance` must be greater or equal to 1")
     peaks = _local_maxima(x)
     if distance is not None and len(peaks):
-        peaks = peaks[_keep_by_distance(peaks, x[peaks], distance)]
+        peaks = peaks[_keep_by_distance(peaks, x[peaks], distance, earliest_first)]
     if prominence is not None and len(peaks):
         peaks = peaks[prominence <= _prominences(x, peaks)]
     return peaks

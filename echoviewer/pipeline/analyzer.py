@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import numpy as np
 
 from echoviewer.analysis.beats import ed_frames, es_frames, first_climb_open, incomplete_beats, late_ed_frames
 from echoviewer.analysis.ef_categories import paper_threshold_flag
-from echoviewer.analysis.mask_cleanup import keep_lv, one_region
+from echoviewer.analysis.mask_cleanup import LvCleaner, keep_lv, one_region
 from echoviewer.analysis.metrics import dice
 from echoviewer.analysis.tracing import area_length_volume, ef_from_volumes, tracing_from_mask
 from echoviewer.io.gates import Decision, screen
 from echoviewer.models import load_model, pick_device
 from echoviewer.pipeline import cache as cache_mod
+from echoviewer.pipeline import sparse
 from echoviewer.pipeline.confidence import decide
 from echoviewer.pipeline.feeder import GridFeeder
 from echoviewer.pipeline.inference import InferenceEngine
@@ -111,11 +113,21 @@ class Analyzer:
         return np.asarray(mean, np.float32), np.asarray(std, np.float32)
 
     # -- cache --------------------------------------------------------------------------------
-    def cache_key(self, loop) -> str:
+    def cache_key(self, loop, settings: AnalysisSettings | None = None) -> str:
         return cache_mod.make_key(
-            loop.content_hash(), self.seg_info.sha256, self.ef_info.sha256, self.settings.cache_fields(),
+            loop.content_hash(), self.seg_info.sha256, self.ef_info.sha256, (settings or self.settings).cache_fields(),
             self.seg_mean.tolist(), self.ef_mean.tolist(), self.seg_std.tolist(), self.ef_std.tolist(),
         )
+
+    def _cached(self, loop) -> tuple[str, LoopAnalysis | None]:
+        """(this analysis' cache key, a cached result that serves it): when not every frame is
+        wanted, an analysis of every frame (e.g. the window's) serves as well."""
+        key = self.cache_key(loop)
+        hit = cache_mod.load(key, self.seg_info, self.ef_info, self.settings)
+        if hit is None and not self.settings.all_frames:
+            full = replace(self.settings, all_frames=True)
+            hit = cache_mod.load(self.cache_key(loop, full), self.seg_info, self.ef_info, full)
+        return key, hit
 
     # -- stages -------------------------------------------------------------------------------
     def segment(
@@ -133,13 +145,42 @@ class Analyzer:
         n = feeder.n
         masks = np.zeros((n, 112, 112), dtype=bool)
         have = np.zeros(n, dtype=bool)
-        order = frame_order(n, priority_frame)
-        for idx, m in self._segment_batches(feeder, order, cancel, viewer_waits=priority_frame is not None):
+        self._segment_into(feeder, frame_order(n, priority_frame), masks, have, progress, cancel,
+                           viewer_waits=priority_frame is not None)
+        return masks[: feeder.n]
+
+    def _segment_into(self, feeder, order, masks, have, progress, cancel, viewer_waits=False, total=None) -> None:
+        """Segment frames ``order`` into ``masks``, marking them in ``have``."""
+        for idx, m in self._segment_batches(feeder, order, cancel, viewer_waits=viewer_waits):
             masks[idx] = m  # a batch may come twice: fast-path masks, then float32 ones (see below)
             have[idx] = True
             if progress:
-                progress(Progress("segment", int(have.sum()), n, frames=idx, masks=self.display_masks(m)))
-        return masks[: feeder.n]
+                progress(Progress("segment", int(have.sum()), total or len(have), frames=idx,
+                                  masks=self.display_masks(m)))
+
+    def segment_for_beats(self, feeder, fps: float, progress=None, cancel=None,
+                          cleaner: LvCleaner | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(masks, which frames were segmented): only the frames the beats are read from (see
+        ``pipeline/sparse.py``); the others' masks are empty. ``cleaner``: give the same to
+        ``summarise`` (each frame is cleaned once)."""
+        cleaner = cleaner or LvCleaner()
+        n = feeder.n
+        masks = np.zeros((n, 112, 112), dtype=bool)
+        have = np.zeros(n, dtype=bool)
+        todo = sparse.coarse(n)
+        while todo.any():
+            self._segment_into(feeder, np.flatnonzero(todo), masks, have, progress, cancel,
+                               total=int((have | todo).sum()))
+            if feeder.n < len(have):  # the file held fewer frames than its header said
+                masks, have = masks[: feeder.n], have[: feeder.n]
+                if not have[-1]:  # its last frame ends the trace: segment it
+                    todo = np.zeros_like(have)
+                    todo[-1] = True
+                    continue
+            _clean, areas = self._trace(masks, have, cleaner)
+            es, ed, _incomplete = self._beats(areas, fps)
+            todo = sparse.needed(areas, ed, es) & ~have
+        return masks, have
 
     def display_masks(self, masks: np.ndarray) -> np.ndarray:
         """Frames' masks before the whole loop is known: each its largest region, filled
@@ -160,7 +201,8 @@ class Analyzer:
             bs = min(FIRST_BATCH, eng.batch_size) if first else eng.batch_size
             idx = np.sort(order[start : start + bs])
             start += bs
-            feeder.prefetch(idx)
+            if viewer_waits:  # frames around a playhead far ahead of the decoder: random access
+                feeder.prefetch(idx)
             batch = feeder.get(idx)
             idx = idx[: len(batch)]
             if not len(idx):
@@ -215,21 +257,27 @@ class Analyzer:
                 if progress:
                     progress(Progress("done", 1, 1))
                 return self.not_analysed(loop, before)
-        key = self.cache_key(loop) if self.use_cache else None
-        if key:
-            hit = cache_mod.load(key, self.seg_info, self.ef_info, self.settings)
+        key = None
+        if self.use_cache:
+            key, hit = self._cached(loop)
             if hit is not None:
                 if progress:
                     progress(Progress("segment", hit.n_frames, hit.n_frames, np.arange(hit.n_frames), hit.masks))
                     progress(Progress("done", 1, 1))
                 return hit
         feeder = GridFeeder(loop)
+        have = None
+        cleaner = LvCleaner()
         try:
-            masks = self.segment(feeder, progress, cancel, priority_frame)
+            if self.settings.all_frames:
+                masks = self.segment(feeder, progress, cancel, priority_frame)
+            else:
+                masks, have = self.segment_for_beats(feeder, loop.fps, progress, cancel, cleaner)
             grid = feeder.all()
         finally:
             feeder.close()
-        result = self.summarise(loop, grid, masks[: len(grid)], progress, cancel)
+        result = self.summarise(loop, grid, masks[: len(grid)], progress, cancel,
+                                segmented=None if have is None else have[: len(grid)], cleaner=cleaner)
         result.gate = decide(before if before is not None else screen(loop, grid), result)
         result.seconds = time.perf_counter() - t0
         if key:
@@ -248,16 +296,35 @@ class Analyzer:
             device=str(self.device), gate=gate,
         )
 
-    def summarise(self, loop, grid, masks, progress=None, cancel=None) -> LoopAnalysis:
+    def _trace(self, masks: np.ndarray, have: np.ndarray | None = None,
+               cleaner: LvCleaner | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(the masks as the analysis keeps them, the LV area per frame). ``have``: the frames
+        segmented; the others' areas are interpolated (``sparse.filled``), their masks empty."""
+        n = len(masks)
+        if have is None or have.all():
+            clean = masks if self.settings.echonet_exact else keep_lv(masks)
+            return clean, clean.reshape(n, -1).sum(axis=1).astype(np.int64)
+        if self.settings.echonet_exact:
+            clean = np.where(have[:, None, None], masks, False)
+        else:
+            clean = (cleaner or LvCleaner()).clean(masks, have)
+        return clean, sparse.filled(clean.reshape(n, -1).sum(axis=1), have)
+
+    def _beats(self, areas: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(ES frames, ED frames, why each beat is incomplete or '') of an area trace."""
+        exact = self.settings.echonet_exact
+        es = es_frames(areas, fps, exact=exact)
+        ed = ed_frames(areas, es) if exact else late_ed_frames(areas, es)
+        # the reference counts every ES it finds; the app leaves out beats it saw only in part
+        incomplete = [""] * len(es) if exact else incomplete_beats(ed, es, first_climb_open(areas, es))
+        return es, ed, incomplete
+
+    def summarise(self, loop, grid, masks, progress=None, cancel=None, segmented=None,
+                  cleaner: LvCleaner | None = None) -> LoopAnalysis:
         s = self.settings
         n = len(masks)
-        if not s.echonet_exact:
-            masks = keep_lv(masks)
-        areas = masks.reshape(n, -1).sum(axis=1).astype(np.int64)
-        es = es_frames(areas, loop.fps, exact=s.echonet_exact)
-        ed = ed_frames(areas, es) if s.echonet_exact else late_ed_frames(areas, es)
-        # the reference counts every ES it finds; the app leaves out beats it saw only in part
-        incomplete = [""] * len(es) if s.echonet_exact else incomplete_beats(ed, es, first_climb_open(areas, es))
+        masks, areas = self._trace(masks, segmented, cleaner)
+        es, ed, incomplete = self._beats(areas, loop.fps)
         cm = loop.transform.grid_cm_per_pixel(loop.cm_per_pixel)
         beats: list[Beat] = []
         starts: list[int] = []
@@ -284,7 +351,10 @@ class Analyzer:
             if beat.ef_model is not None and beat.ef_seg is not None:
                 if abs(beat.ef_model - beat.ef_seg) > DISAGREEMENT_POINTS:
                     beat.flags.append(f"model and segmentation EF differ by > {DISAGREEMENT_POINTS:g} points")
-        return self._loop_summary(loop, areas, masks, beats, cm)
+        result = self._loop_summary(loop, areas, masks, beats, cm)
+        if segmented is not None and not segmented.all():
+            result.segmented = segmented
+        return result
 
     def _seg_volumes(self, beat: Beat, masks: np.ndarray, cm: float | None) -> None:
         beat.ed_tracing = tracing_from_mask(masks[beat.ed_frame])

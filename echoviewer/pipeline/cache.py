@@ -17,7 +17,9 @@ import numpy as np
 from echoviewer.paths import atomic_write, user_cache_dir
 
 #: Bump when the pipeline's results change for the same inputs (numbers, or the words of its flags).
-PIPELINE_VERSION = "3"  # 3: the gates' decision (LoopAnalysis.gate); one LV region, late ED, whole beats
+# 4: a one-frame dip no longer ends the ED climb; the earliest of equal ES minima; sparse frames.
+# 3: the gates' decision (LoopAnalysis.gate); one LV region, late ED, whole beats.
+PIPELINE_VERSION = "4"
 
 
 def cache_dir() -> Path:
@@ -62,8 +64,10 @@ def save(key: str, result) -> None:
         meta["beats"] = beats
         meta["gate"] = result.gate.to_dict() if result.gate is not None else None
         meta["mask_shape"] = list(result.masks.shape)
-        atomic_write(d / f"{key}.npz", lambda f: np.savez_compressed(
-            f, masks=np.packbits(result.masks.reshape(-1)), areas=result.areas))
+        arrays = {"masks": np.packbits(result.masks.reshape(-1)), "areas": result.areas}
+        if result.segmented is not None:
+            arrays["segmented"] = result.segmented
+        atomic_write(d / f"{key}.npz", lambda f: np.savez_compressed(f, **arrays))
         atomic_write(d / f"{key}.json", lambda f: f.write(json.dumps(meta).encode()))
     except OSError:
         pass  # a cache that cannot be written only costs time
@@ -79,6 +83,7 @@ def load(key: str, seg_info, ef_info, settings):
             shape = tuple(meta.pop("mask_shape"))
             masks = np.unpackbits(z["masks"], count=int(np.prod(shape))).astype(bool).reshape(shape)
             areas = z["areas"]
+            segmented = z["segmented"] if "segmented" in z else None
         if meta.get("region") is not None:  # (entries written before it was saved have none)
             meta["region"] = tuple(meta["region"])
         gate = meta.pop("gate", None)
@@ -92,6 +97,6 @@ def load(key: str, seg_info, ef_info, settings):
             bd["es_tracing"] = _tracing_from_json(bd["es_tracing"])
             beats.append(Beat(**bd))
         return LoopAnalysis(areas=areas, masks=masks, beats=beats, seg_info=seg_info, ef_info=ef_info,
-                            settings=settings, **meta)
+                            settings=settings, segmented=segmented, **meta)
     except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
         return None

@@ -33,6 +33,9 @@ class AnalysisSettings:
     echonet_exact: bool = False  # reference beat rule verbatim; drop beats whose clip overruns
     hfref_threshold: float = 50.0
     fast: bool = True  # bf16 / channels-last fast paths where they agree with float32
+    #: False: segment only the frames the beats are read from (pipeline/sparse.py), for runs that
+    #: want beats and EF, not every frame's mask (the same ES, ED and EF)
+    all_frames: bool = True
 
     def cache_fields(self) -> dict[str, Any]:
         return {
@@ -40,6 +43,7 @@ class AnalysisSettings:
             "std": self.std,
             "echonet_exact": self.echonet_exact,
             "fast": self.fast,
+            "all_frames": self.all_frames,
         }
 
 
@@ -90,6 +94,9 @@ class LoopAnalysis:
     #: whether the method applies (io/gates.py, pipeline/confidence.py); None: not judged (results
     #: made outside `Analyzer.analyze`)
     gate: Decision | None = None
+    #: (T,) bool: the frames segmented when not all were (``AnalysisSettings.all_frames`` False);
+    #: the others' masks are empty and their areas interpolated. None: every frame.
+    segmented: np.ndarray | None = None
 
     @property
     def analysed(self) -> bool:

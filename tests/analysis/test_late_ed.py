@@ -21,10 +21,10 @@ def test_late_rule_skips_an_early_diastolic_peak():
 
 def test_late_rule_ignores_small_dips_inside_the_climb():
     a = np.array([5, 9, 10, 9.8, 10.5, 10.4, 10.6, 9, 7, 5])  # wiggles < 10 % of the range
-    assert late_ed_frames(a, [9]).tolist() == [6]
-    assert late_ed_frames(a, [9], dip=0.0, noise=0.0).tolist() == [6]  # no tolerance: the first dip (frame 5) stops it
+    assert late_ed_frames(a, [9]).tolist() == [5]  # the plateau 4-6: its middle has the largest 3-frame mean
+    assert late_ed_frames(a, [9], dip=0.0, noise=0.0).tolist() == [6]  # no tolerance: the dip at 5-4 stops it
     b = np.array([5, 9, 12, 11.9, 11, 10, 9, 7, 5])
-    assert late_ed_frames(b, [8]).tolist() == [2]
+    assert late_ed_frames(b, [8]).tolist() == [3]  # 12 then 11.9: the later has the larger 3-frame mean
 
 
 def test_late_rule_validates_and_handles_nan():
@@ -94,8 +94,26 @@ def test_a_first_beat_whose_area_still_rises_at_the_loop_start_is_incomplete():
     es = es_frames(a, 30.0)
     assert es.tolist()[0] == 5
     ed = late_ed_frames(a, es)
-    assert ed[0] == 1 and first_climb_open(a, es)
+    assert ed[0] in (0, 1) and first_climb_open(a, es)
     assert incomplete_beats(ed, es, first_climb_open(a, es))[0].startswith("incomplete beat")
     b = a.copy()
     b[:2] = [900, 1510]  # a trough before: the climb ends inside the loop, the beat is whole
     assert not first_climb_open(b, es_frames(b, 30.0))
+
+
+def test_a_pause_in_systole_does_not_end_the_climb(monkeypatch):
+    # bench_analysis' 200-frame phantom, float32 masks, its last beat (frames 136-161): the descent
+    # pauses at frames 17-20 (a bump of 24 px, 3 % of the ES area) before the ES at 22
+    a = np.array([1678, 1661, 1644, 1659, 1804, 1749, 1805, 1689, 1788, 1687, 1593, 1552, 1546, 1383, 1141, 1116,
+                  988, 891, 915, 913, 914, 859, 798, 1048, 1120, 1244])
+    assert late_ed_frames(a, [22]).tolist() == [5]  # 4-8 lie within 1 %: the largest 3-frame mean
+    monkeypatch.setattr("echoviewer.analysis.beats.DIP_FRAMES", 1)
+    assert late_ed_frames(a, [22]).tolist() == [19]  # what a one-frame dip did: an ED 3 frames before the ES
+
+
+def test_int8_and_float32_masks_give_the_same_ed_on_a_flat_end_diastole():
+    # the same beat from the int8 masks: its largest single frame is 8 (float32: 6), the 3-frame means agree
+    int8 = np.array([1656, 1642, 1594, 1625, 1769, 1727, 1772, 1703, 1774, 1678, 1564, 1521, 1550, 1378, 1143,
+                     1123, 956, 877, 878, 891, 886, 845, 787, 1008, 1103, 1228])
+    assert int(np.argmax(int8[:22])) == 8
+    assert late_ed_frames(int8, [22]).tolist() == [5]

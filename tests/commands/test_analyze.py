@@ -61,3 +61,27 @@ def test_analyze_wrong_weights_file_is_a_clear_error(tmp_path, random_weights, p
     assert r.returncode == 2
     assert "EF weights, but segmentation weights were asked for" in r.stderr.replace("ejection fraction", "EF")
     assert "Traceback" not in r.stderr
+
+
+def test_analyze_segments_fewer_frames_for_the_same_beats_unless_every_frame_is_wanted(tmp_path, phantom):
+    """Demo weights: the default run segments only the frames the beats are read from; its report
+    equals --all-frames' row for row; per-frame outputs segment every frame."""
+    write_echonet_video(tmp_path / "a.avi", phantom.frames, phantom.fps)
+    reports = {}
+    for extra in ((), ("--all-frames",), ("--size-csv", str(tmp_path / "size.csv"))):
+        out = tmp_path / f"r{len(reports)}.csv"
+        r = _run("analyze", str(tmp_path / "a.avi"), "--out", str(out), "--no-cache", "--device", "cpu", *extra)
+        assert r.returncode == 0, r.stderr
+        reports[extra[:1]] = (list(csv.DictReader(out.open())), r.stderr)
+    rows, err = reports[()]
+    assert "frames segmented" in err and len(rows) >= 3
+    done, total = (int(v) for v in err.split(" frames segmented")[0].rsplit(", ", 1)[1].split("/"))
+    assert total == len(phantom.frames) and done < 0.9 * total
+    timing = {"seconds"}  # the only column allowed to differ
+    strip = [{k: v for k, v in row.items() if k not in timing} for row in rows]
+    for extra in (("--all-frames",), ("--size-csv",)):
+        other, err = reports[extra]
+        assert "frames segmented" not in err
+        assert strip == [{k: v for k, v in row.items() if k not in timing} for row in other]
+    sizes = list(csv.reader((tmp_path / "size.csv").open()))[1:]
+    assert len(sizes) == len(phantom.frames) and all(int(s[2]) > 0 for s in sizes)
