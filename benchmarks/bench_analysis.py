@@ -4,8 +4,7 @@
                                         [--device cpu] [--ref-clips 24] [--quick]
 
 Pipelines, each run in its own process (so peak memory is its own), on the same phantom loop
-written as an AVI (decode included); "ours" and "fp32-beat" analyse it REPEATS times, the median
-counts:
+written as an AVI (decode included); each analyses it REPEATS times, the median counts:
 - ours:      the app's Analyzer as `echoviewer analyze` runs it: only the frames the beats are read
              from (pipeline/sparse.py), decode overlapped with inference, the fast path this CPU class
              gets (bf16 with AMX / AVX-512 BF16, int8 with AVX2 / AVX-512, fp16 on CUDA; see
@@ -79,28 +78,21 @@ def _child(args) -> dict:
     analyzer.segment(grid[:8])
     analyzer._model_ef(grid[:64], [0], None)
     out: dict = {"mode": args.mode, "frames": loop.n_frames, "warmup_s": time.perf_counter() - tw, "load_s": load_s}
-    if args.mode != "reference":  # median of REPEATS runs: single runs on a shared VM varied by +-15 %
-        times = []
-        for _ in range(REPEATS - 1):
-            t0 = time.perf_counter()
-            _analyse(args, analyzer)
-            times.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    out |= _analyse(args, analyzer, loop, t0)
-    if args.mode != "reference":
-        times.append(out["seconds"])
-        out["seconds"] = float(np.median(times))
-        out["runs"] = [round(t, 2) for t in times]
+    # the median of REPEATS analyses: single runs on a shared VM varied by +-15 %
+    runs = [_analyse(args, analyzer, loop) for _ in range(REPEATS)]
+    out |= runs[-1]
+    out["runs"] = [round(r["seconds"], 2) for r in runs]
+    out["seconds"] = float(np.median([r["seconds"] for r in runs]))
     return out
 
 
-def _analyse(args, analyzer, loop=None, t0=None) -> dict:
+def _analyse(args, analyzer, loop) -> dict:
+    """One timed analysis of the video in this process' mode."""
     from echoviewer.io import open_loop
     from echoviewer.pipeline.inference import InferenceEngine
     from echoviewer.pipeline.preprocess import clip_batch, gather_clip, normalise
 
-    loop = loop or open_loop(args.video)
-    t0 = t0 if t0 is not None else time.perf_counter()
+    t0 = time.perf_counter()
     out: dict = {}
     if args.mode == "ours":
         res = analyzer.analyze(open_loop(args.video))
@@ -262,7 +254,7 @@ def main() -> int:
                             if check:
                                 note += f"\n{'':>46}run-time check: {check}"
                     elif m == "reference":
-                        note = f"{x['clips']} clips, EF timed on {x['clips_measured']} and scaled"
+                        note += f"{x['clips']} clips, EF timed on {x['clips_measured']} and scaled"
                     print(f"{n:>6} {m:>10} {x['seconds']:>9.2f} {x['peak_mb']:>8.0f} {ratio:>7.1f}x  {note}")
                 seg = r["ours"]["segmented"]  # the frames ours segmented (the others carry no mask)
                 d = dice(r["ours"]["masks"][seg], r["fp32-beat"]["masks"][seg])
