@@ -181,9 +181,11 @@ def _chord_at(p: np.ndarray, u: np.ndarray, v: np.ndarray, P: np.ndarray, Q: np.
     inside = (lo <= 0) & (hi >= 0)
     if np.any(inside):
         i = int(np.argmax(inside))
-    else:
-        i = int(np.argmin(np.minimum(np.abs(lo), np.abs(hi))))
-    return float(lo[i]), float(hi[i])
+        return float(lo[i]), float(hi[i])
+    # the axis point lies outside the contour (near a concave or tilted base): the disk spans the
+    # contour's whole width there, and at least to the axis, so its (x1,y1) end never lies on the
+    # (x2,y2) wall (the EchoNet loader's polygon would cross itself)
+    return min(float(s[0]), 0.0), max(float(s[-1]), 0.0)
 
 
 def tracing_from_contour(contour: np.ndarray, apex, base_mid, n_chords: int = 20) -> Tracing:
